@@ -1,0 +1,1 @@
+"""The reference solution of the BPTT homework, its seeded instances and its mistake catalogue."""
