@@ -1,0 +1,124 @@
+"""The assignment description: its parts, its case sets and its tolerance, from a TOML file.
+
+Nothing here knows about BPTT: an assignment of the same kind (functions of named array inputs,
+graded against reference arrays) is another TOML file with its own case-set provider.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from grader.compare import Tolerance
+from grader.errors import AssignmentError
+
+ENTRY_POINT_GROUP = "bptt_grader.assignments"
+ASSIGNMENT_FILE = "assignment.toml"
+PUBLIC_CASES_FILE = "public_cases.npz"
+
+
+class Steps(BaseModel):
+    """A part answered row by row: a function with parameter ``param`` is called per step."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    param: str = Field(description="the step parameter's name, e.g. t")
+    first: int = Field(1, description="the first step's value")
+    count: str = Field(description="the case input that gives the number of steps, e.g. l")
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    label: str
+    function: str
+    points: float = Field(ge=0)
+    bonus: bool = False
+    steps: Steps | None = None
+    accept_flat: bool = Field(False, description="a matrix may also come back flattened by rows")
+
+
+class CaseCounts(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    public_seed: int
+    public_count: int = Field(ge=0)
+    hidden_count: int = Field(ge=0)
+
+
+class Assignment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    title: str
+    title_zh: str | None = None
+    provider: str | None = Field(None, description="module with build_case_set()")
+    inputs: tuple[str, ...]
+    partial_credit: bool = False
+    tolerance: Tolerance = Tolerance()
+    cases: CaseCounts
+    parts: tuple[Part, ...]
+    root: Path = Field(Path("."), exclude=True, description="the folder of the TOML file")
+
+    @model_validator(mode="after")
+    def _unique_parts(self) -> Assignment:
+        names = [p.name for p in self.parts]
+        if len(set(names)) != len(names):
+            raise ValueError(f"part names must be unique, got {names}")
+        return self
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for p in self.parts if not p.bonus)
+
+    @cached_property
+    def parts_by_name(self) -> dict[str, Part]:
+        return {p.name: p for p in self.parts}
+
+    @property
+    def public_cases_path(self) -> Path:
+        return self.root / PUBLIC_CASES_FILE
+
+
+def load_assignment(path: Path | str | None = None) -> Assignment:
+    """Load an assignment from a TOML file or a folder holding ``assignment.toml``.
+
+    Without a path, the assignment registered under the ``bptt_grader.assignments`` entry point
+    is used (the installed ``reference`` package, or the public data of a student bundle).
+    """
+    toml_path = _default_path() if path is None else Path(path)
+    if toml_path.is_dir():
+        toml_path = toml_path / ASSIGNMENT_FILE
+    try:
+        data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AssignmentError(
+            f"assignment file {toml_path} does not exist: pass the path of an assignment.toml "
+            "(GRADER_ASSIGNMENT or --assignment)"
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise AssignmentError(f"assignment file {toml_path} is not valid TOML: {exc}") from None
+    try:
+        return Assignment.model_validate({**data, "root": toml_path.parent})
+    except ValidationError as exc:
+        raise AssignmentError(f"assignment file {toml_path} is invalid:\n{exc}") from None
+
+
+def _default_path() -> Path:
+    eps = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    if not eps:
+        raise AssignmentError(
+            "no assignment is installed: install the course package (pip install bptt-grader) "
+            "or pass the path of an assignment.toml (GRADER_ASSIGNMENT or --assignment)"
+        )
+    import importlib.util
+
+    spec = importlib.util.find_spec(eps[0].value)
+    if spec is None or not spec.submodule_search_locations:
+        raise AssignmentError(f"assignment package {eps[0].value!r} cannot be found")
+    return Path(next(iter(spec.submodule_search_locations))) / ASSIGNMENT_FILE

@@ -1,0 +1,118 @@
+"""The grader's core API: ``grade(path, assignment, settings) -> GradeReport``.
+
+Plain typed Python: no CLI, no web. Everything a student's code does wrong ends up as a status
+on the report; only the caller's mistakes raise (see :mod:`grader.errors`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.assignment import Assignment, load_assignment
+from grader.cases import CaseSet, CaseSetKind, load_case_set
+from grader.errors import AssignmentError
+from grader.evaluate import evaluate_part
+from grader.messages import message
+from grader.report import GradeReport, Lang, Messages, SubmissionInfo
+from grader.runner.backend import SandboxBackend
+from grader.runner.select import choose_backend
+from grader.runner.session import JobSpec, RawRun, run_job
+from grader.settings import Settings, get_settings
+from grader.source import Source, read_source
+from grader.version import __version__
+
+
+def grade(
+    path: Path | str,
+    assignment: Assignment | None = None,
+    settings: Settings | None = None,
+    *,
+    case_set: CaseSet | CaseSetKind = "public",
+    backend: SandboxBackend | None = None,
+    parts: Sequence[str] | None = None,
+) -> GradeReport:
+    """Grade one submission file on a case set (the public one unless told otherwise)."""
+    settings = settings or get_settings()
+    source = read_source(Path(path), settings.max_source_kb)
+    return grade_source(source, assignment, settings, case_set=case_set, backend=backend,
+                        parts=parts)  # fmt: skip
+
+
+def grade_source(
+    source: Source,
+    assignment: Assignment | None = None,
+    settings: Settings | None = None,
+    *,
+    case_set: CaseSet | CaseSetKind = "public",
+    backend: SandboxBackend | None = None,
+    parts: Sequence[str] | None = None,
+) -> GradeReport:
+    """Grade code already read (the web service and batch grading start here)."""
+    started = time.monotonic()
+    settings = settings or get_settings()
+    assignment = assignment or load_assignment(settings.assignment)
+    if isinstance(case_set, str):
+        secret = settings.resolved_secret() if case_set == "hidden" else None
+        case_set = load_case_set(assignment, case_set, secret)
+    backend = backend or choose_backend(settings)
+    chosen = [p for p in assignment.parts if parts is None or p.name in parts]
+    if parts is not None and len(chosen) != len(set(parts)):
+        unknown = sorted(set(parts) - {p.name for p in assignment.parts})
+        names = ", ".join(p.name for p in assignment.parts)
+        raise AssignmentError(f"unknown part {', '.join(unknown)}: the parts are {names}")
+    job = JobSpec(
+        source=source.code,
+        filename=source.filename,
+        parts=[
+            {"name": p.name, "function": p.function,
+             "steps": p.steps.model_dump() if p.steps else None}
+            for p in chosen
+        ],  # fmt: skip
+        cases=[{"index": c.index, "inputs": c.inputs} for c in case_set.cases],
+    )
+    raw = run_job(job, backend, settings.limits)
+    part_reports = [
+        evaluate_part(p, raw.parts[p.name], case_set, assignment, settings.limits.part_timeout_s)
+        for p in chosen
+    ]
+    lang: Lang = settings.lang
+    if lang != "en":
+        part_reports = [r.model_copy(update={"message": r.messages.get(lang)}) for r in part_reports]
+    return GradeReport(
+        assignment=assignment.name,
+        submission=SubmissionInfo(filename=source.filename, sha256=source.sha256),
+        score=round(sum(r.score for r in part_reports if not r.bonus), 6),
+        max_score=sum(p.points for p in chosen if not p.bonus),
+        bonus_score=round(sum(r.score for r in part_reports if r.bonus), 6),
+        parts=part_reports,
+        case_set=case_set.kind,
+        sandbox=raw.backend,
+        grader_version=__version__,
+        duration_s=round(time.monotonic() - started, 4),
+        lang=lang,
+        load_error=_load_error(raw, settings),
+        output_excerpt=raw.output_excerpt,
+        output_bytes=raw.output_bytes,
+        notes=list(source.notes),
+    )
+
+
+def _load_error(raw: RawRun, settings: Settings) -> Messages | None:
+    err = raw.load_error
+    if err is None:
+        return None
+    kind = err.get("kind")
+    line = err.get("line")
+    if kind == "syntax":
+        text = err.get("text") or ""
+        return message("syntax", line=line, error=err.get("message", ""),
+                       text=f"\n    {text}" if text else "")  # fmt: skip
+    if kind == "exception":
+        return message("load_raised", type=err.get("type", "an exception"),
+                       error=str(err.get("message", ""))[:300],
+                       where=f" (line {line})" if line else "")  # fmt: skip
+    if kind == "timeout":
+        return message("load_timeout", seconds=settings.limits.load_timeout_s)
+    return message("load_crashed", detail=str(err.get("message", "")).rstrip("."))

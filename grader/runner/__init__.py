@@ -1,0 +1,1 @@
+"""Running untrusted submissions: sandbox backends and the grading session over them."""

@@ -1,0 +1,126 @@
+"""The sandbox interface and the plain backend (a child process with rlimits).
+
+A backend starts one child running ``child.py`` and hands back its pipes; the session drives
+the protocol. The hardened backend (``bwrap.py``) implements the same interface.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Protocol
+
+from grader.runner.limits import Limits
+
+CHILD_SCRIPT = Path(__file__).with_name("child.py")
+
+#: The whole environment of a child: no secrets, one BLAS thread (each extra OpenBLAS thread
+#: costs about 40 MiB of address space and the job's CPU is limited anyway).
+CHILD_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+@dataclass
+class Child:
+    """A started child: write the job to ``stdin``, read ``output`` and ``results``."""
+
+    process: subprocess.Popen[bytes]
+    results: IO[bytes]
+    workdir: Path | None = None
+    extra_cleanup: list[Path] = field(default_factory=list)
+
+    @property
+    def stdin(self) -> IO[bytes]:
+        assert self.process.stdin is not None
+        return self.process.stdin
+
+    @property
+    def output(self) -> IO[bytes]:
+        assert self.process.stdout is not None
+        return self.process.stdout
+
+    def kill(self) -> None:
+        """End the child and everything it started in its session."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.kill()
+
+    def close(self) -> int:
+        """Kill what is left, reap, release pipes and the working folder; the exit status."""
+        self.kill()
+        code = self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.results):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        for path in [self.workdir, *self.extra_cleanup]:
+            if path is not None:
+                shutil.rmtree(path, ignore_errors=True)
+        return code
+
+
+class SandboxBackend(Protocol):
+    """Starts isolated children. ``name`` goes into every report."""
+
+    name: str
+
+    def start(self, limits: Limits) -> Child: ...
+
+
+def python_command() -> list[str]:
+    """The interpreter that runs the child: isolated mode, no bytecode, unbuffered output."""
+    return [sys.executable, "-I", "-B", "-u"]
+
+
+def spawn(argv: list[str], results_w: int, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        pass_fds=(results_w,),
+        cwd=cwd,
+        env=env,
+        start_new_session=True,  # its own process group, so killpg reaches its children
+    )
+
+
+class PlainBackend:
+    """A child process with rlimits and an empty working folder. Not a security boundary:
+    the child can read what the grader's user can read. Use it only where the hardened
+    backend cannot start."""
+
+    name = "plain"
+
+    def start(self, limits: Limits) -> Child:
+        workdir = Path(tempfile.mkdtemp(prefix="grader-job-"))
+        r, w = os.pipe()
+        try:
+            argv = [*python_command(), str(CHILD_SCRIPT), str(w)]
+            env = {**CHILD_ENV, "HOME": str(workdir), "TMPDIR": str(workdir)}
+            proc = spawn(argv, w, workdir, env)
+        except BaseException:
+            os.close(r)
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        finally:
+            os.close(w)
+        return Child(process=proc, results=os.fdopen(r, "rb", buffering=0), workdir=workdir)

@@ -1,0 +1,243 @@
+"""The process that runs a student's code. Self-contained: the standard library and numpy only.
+
+It is started by a sandbox backend, never imported by the grader. It reads one job frame from
+stdin (the submission's source, the parts to run and the cases' inputs, never the expected
+answers), sets its own resource limits, runs the student's top-level code, then calls each
+part's function on every case and sends each return value back as a frame on the results
+descriptor: a JSON header and, for a numeric answer, the bytes of a ``.npy`` array. The parent
+reads them with ``allow_pickle=False`` and never runs anything the child sends.
+
+Frame: 8 bytes (big-endian JSON length, payload length), the JSON header, the payload.
+"""
+
+# ruff: noqa: T201
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import os
+import resource
+import struct
+import sys
+import traceback
+import types
+from typing import Any
+
+import numpy as np
+
+_write = os.write
+_dumps = json.dumps
+_pack = struct.pack
+_write_array = np.lib.format.write_array
+_asarray = np.asarray
+_HEADER = struct.Struct(">II")
+
+
+class Channel:
+    """Frames to the parent on an inherited pipe; references taken before student code runs."""
+
+    def __init__(self, fd: int, max_payload: int) -> None:
+        self.fd = fd
+        self.max_payload = max_payload
+
+    def send(self, header: dict[str, Any], payload: bytes = b"") -> None:
+        data = _dumps(header).encode()
+        frame = _HEADER.pack(len(data), len(payload)) + data + payload
+        view = memoryview(frame)
+        while view:
+            n = _write(self.fd, view)
+            view = view[n:]
+
+
+def read_job(fd: int) -> tuple[dict[str, Any], bytes]:
+    def read_exact(n: int) -> bytes:
+        chunks = []
+        while n:
+            chunk = os.read(fd, min(n, 1 << 20))
+            if not chunk:
+                raise EOFError("job frame truncated")
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    jlen, plen = _HEADER.unpack(read_exact(_HEADER.size))
+    return json.loads(read_exact(jlen)), read_exact(plen)
+
+
+def apply_limits(limits: dict[str, int]) -> None:
+    """Per-process limits, set before any student code runs."""
+    table = {
+        "address_space": resource.RLIMIT_AS,
+        "cpu_seconds": resource.RLIMIT_CPU,
+        "file_size": resource.RLIMIT_FSIZE,
+        "open_files": resource.RLIMIT_NOFILE,
+        "processes": resource.RLIMIT_NPROC,
+    }
+    for key, which in table.items():
+        value = limits.get(key)
+        if value is not None:
+            resource.setrlimit(which, (value, value))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def student_line(tb: types.TracebackType | None, filename: str) -> int | None:
+    """The line of the innermost traceback frame that is in the student's file."""
+    line = None
+    for frame, lineno in traceback.walk_tb(tb):
+        if frame.f_code.co_filename == filename:
+            line = lineno
+    return line
+
+
+def describe(exc: BaseException, filename: str) -> dict[str, Any]:
+    tb_lines = [
+        entry
+        for entry in traceback.extract_tb(exc.__traceback__)
+        if entry.filename == filename
+    ]
+    where = "".join(traceback.format_list(tb_lines[-5:]))
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc)[:2000],
+        "line": student_line(exc.__traceback__, filename),
+        "traceback": where[-4000:],
+    }
+
+
+def encode(value: Any, max_payload: int) -> tuple[dict[str, Any], bytes]:
+    """A return value as a header and .npy bytes, or a header describing why it cannot be."""
+    try:
+        arr = _asarray(value)
+    except BaseException as exc:  # noqa: BLE001 - anything the student's object raises
+        return {"bad_value": f"{type(value).__name__} that numpy cannot convert ({exc})"[:500]}, b""
+    if arr.dtype.kind not in "biufc":
+        return {"bad_value": f"a value of type {type(value).__name__} (numpy dtype {arr.dtype})"}, b""
+    if arr.nbytes > max_payload:
+        return {"bad_value": f"an array of shape {arr.shape} ({arr.nbytes} bytes)"}, b""
+    buf = io.BytesIO()
+    _write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    return {}, buf.getvalue()
+
+
+def bind(fn: Any, accepted: set[str], step_param: str | None) -> tuple[list[str], bool] | str:
+    """The parameter names to pass and whether the function takes the step parameter."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError) as exc:
+        return f"its signature cannot be read ({exc})"
+    names: list[str] = []
+    per_step = False
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if step_param is not None and p.name == step_param:
+            per_step = True
+            names.append(p.name)
+        elif p.name in accepted:
+            names.append(p.name)
+        elif p.default is p.empty:
+            allowed = sorted(accepted | ({step_param} if step_param else set()))
+            return f"unknown parameter {p.name!r}; accepted names: {', '.join(allowed)}"
+        if p.kind is p.POSITIONAL_ONLY and p.name in names:
+            return f"parameter {p.name!r} is positional-only; arguments are passed by name"
+    return names, per_step
+
+
+def fresh(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def run_part(chan: Channel, module: types.ModuleType, part: dict[str, Any],
+             cases: list[dict[str, Any]], filename: str) -> None:  # fmt: skip
+    name = part["name"]
+    chan.send({"event": "part_start", "part": name})
+    fn = module.__dict__.get(part["function"])
+    if fn is None:
+        chan.send({"event": "part_missing", "part": name})
+        return
+    if not callable(fn):
+        chan.send({"event": "part_error", "part": name,
+                   "message": f"{part['function']} is a {type(fn).__name__}, not a function"})  # fmt: skip
+        return
+    steps = part.get("steps")
+    step_param = steps["param"] if steps else None
+    bound = bind(fn, set(cases[0]["inputs"]) if cases else set(), step_param)
+    if isinstance(bound, str):
+        chan.send({"event": "part_error", "part": name, "message": bound})
+        return
+    names, per_step = bound
+    for case in cases:
+        inputs = case["inputs"]
+        if per_step and steps:
+            first, count = steps["first"], int(inputs[steps["count"]])
+            step_values: list[int | None] = list(range(first, first + count))
+        else:
+            step_values = [None]
+        for step in step_values:
+            kwargs = {k: (step if k == step_param else fresh(inputs[k])) for k in names}
+            header: dict[str, Any] = {"event": "result", "part": name, "case": case["index"],
+                                      "step": step}  # fmt: skip
+            payload = b""
+            try:
+                value = fn(**kwargs)
+                extra, payload = encode(value, chan.max_payload)
+                header.update(extra)
+            except BaseException as exc:  # noqa: BLE001 - the student's exception is data
+                header["error"] = describe(exc, filename)
+            chan.send(header, payload)
+    chan.send({"event": "part_end", "part": name})
+
+
+def main() -> None:
+    results_fd = int(sys.argv[1])
+    job, payload = read_job(0)
+    os.close(0)
+    os.open(os.devnull, os.O_RDONLY)  # fd 0 again: input() sees end of file, never blocks
+    chan = Channel(results_fd, job["max_result_bytes"])
+    arrays = np.load(io.BytesIO(payload), allow_pickle=False)
+    cases = [
+        {
+            "index": c["index"],
+            "inputs": {**c["scalars"], **{k: arrays[f"{c['index']}/{k}"] for k in c["arrays"]}},
+        }
+        for c in job["cases"]
+    ]
+    filename = job["filename"]
+    source = job["source"]
+    apply_limits(job["limits"])
+    chan.send({"event": "started"})
+    try:
+        code = compile(source, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", None)
+        chan.send({"event": "load_error", "kind": "syntax", "type": type(exc).__name__,
+                   "message": getattr(exc, "msg", str(exc)), "line": line,
+                   "text": (getattr(exc, "text", None) or "").rstrip()[:300]})  # fmt: skip
+        return
+    module = types.ModuleType("submission")
+    module.__file__ = filename
+    sys.modules["submission"] = module
+    try:
+        exec(code, module.__dict__)
+    except BaseException as exc:  # noqa: BLE001 - SystemExit included: top-level code failed
+        chan.send({"event": "load_error", "kind": "exception", **describe(exc, filename)})
+        return
+    chan.send({"event": "loaded"})
+    for part in job["parts"]:
+        run_part(chan, module, part, cases, filename)
+    chan.send({"event": "done"})
+
+
+if __name__ == "__main__":
+    status = 0
+    try:
+        main()
+    except BaseException:  # noqa: BLE001 - a fault of the runner itself, not of student code
+        traceback.print_exc()
+        status = 70
+    try:
+        sys.stdout.flush()
+    except BaseException:  # noqa: BLE001, S110 - the student may have closed stdout
+        pass
+    os._exit(status)  # no atexit handlers, no waiting for the student's threads

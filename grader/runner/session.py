@@ -1,0 +1,287 @@
+"""One submission's run: start children, feed them the job, time each part, read the results.
+
+The parent never unpickles and never calls anything the child sends: results are JSON headers
+and ``.npy`` bytes loaded with ``allow_pickle=False``, each size checked before it is read.
+A part that times out or kills its child costs only itself: the session starts a new child for
+the parts after it. Normally one child runs every part.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import selectors
+import signal
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from grader.runner.backend import Child, SandboxBackend
+from grader.runner.limits import Limits
+
+_HEADER = struct.Struct(">II")
+MAX_HEADER_BYTES = 64 * 1024
+EXCERPT_BYTES = 4096
+
+PartState = Literal["done", "missing", "error", "timeout"]
+
+
+@dataclass
+class CallOutput:
+    """One call's return value (a numeric array) or why there is none."""
+
+    value: NDArray[Any] | None = None
+    bad_value: str | None = None
+    error: dict[str, Any] | None = None
+
+
+@dataclass
+class RawPart:
+    name: str
+    state: PartState = "error"
+    message: str = ""
+    calls: dict[int, dict[int | None, CallOutput]] = field(default_factory=dict)
+
+
+@dataclass
+class RawRun:
+    """What came back from the child, before any comparison."""
+
+    backend: str
+    parts: dict[str, RawPart]
+    load_error: dict[str, Any] | None = None
+    output_excerpt: str = ""
+    output_bytes: int = 0
+    children: int = 0
+
+
+@dataclass
+class JobSpec:
+    """What the child is told: no expected answers, no seeds, no secrets."""
+
+    source: str
+    filename: str
+    parts: list[dict[str, Any]]
+    cases: list[dict[str, Any]]  # {"index", "inputs"}
+
+    def frame(self, parts: list[dict[str, Any]], limits: Limits) -> bytes:
+        arrays: dict[str, NDArray[Any]] = {}
+        cases = []
+        for c in self.cases:
+            scalars, names = {}, []
+            for k, v in c["inputs"].items():
+                if isinstance(v, np.ndarray):
+                    arrays[f"{c['index']}/{k}"] = v
+                    names.append(k)
+                else:
+                    scalars[k] = v
+            cases.append({"index": c["index"], "scalars": scalars, "arrays": names})
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)  # type: ignore[arg-type]
+        header = {
+            "source": self.source,
+            "filename": self.filename,
+            "parts": parts,
+            "cases": cases,
+            "limits": limits.child_rlimits(),
+            "max_result_bytes": limits.max_result_kb << 10,
+        }
+        data = json.dumps(header).encode()
+        payload = buf.getvalue()
+        return _HEADER.pack(len(data), len(payload)) + data + payload
+
+
+class _Stop(Exception):
+    """The child must be stopped: ``reason`` says why, for the part that was running."""
+
+    def __init__(self, state: PartState, message: str) -> None:
+        self.state = state
+        self.message = message
+
+
+@dataclass
+class _Reader:
+    child: Child
+    limits: Limits
+    buffer: bytearray = field(default_factory=bytearray)
+    output: bytearray = field(default_factory=bytearray)
+    output_bytes: int = 0
+    eof: bool = False
+
+
+def run_job(job: JobSpec, backend: SandboxBackend, limits: Limits) -> RawRun:
+    """Run every part of ``job``; each part's outcome is in the returned ``RawRun``."""
+    run = RawRun(backend=backend.name, parts={p["name"]: RawPart(p["name"]) for p in job.parts})
+    remaining = list(job.parts)
+    excerpt = bytearray()
+    while remaining:
+        child = backend.start(limits)
+        run.children += 1
+        try:
+            remaining = _drive(child, job, remaining, limits, run, excerpt)
+        finally:
+            child.close()
+    run.output_excerpt = excerpt[:EXCERPT_BYTES].decode("utf-8", "replace")
+    return run
+
+
+def _drive(child: Child, job: JobSpec, parts: list[dict[str, Any]], limits: Limits,
+           run: RawRun, excerpt: bytearray) -> list[dict[str, Any]]:  # fmt: skip
+    """Drive one child; return the parts still to run in a new child."""
+    try:
+        child.stdin.write(job.frame(parts, limits))
+        child.stdin.close()
+    except (BrokenPipeError, OSError):
+        pass  # the child died at once; reading below reports how
+    reader = _Reader(child, limits)
+    current: str | None = None
+    deadline = time.monotonic() + limits.load_timeout_s + 5.0  # start-up: interpreter + numpy
+    loaded = False
+    index = 0
+    try:
+        while True:
+            header, payload = _next_frame(reader, deadline, run)
+            event = header.get("event")
+            if event == "started":
+                deadline = time.monotonic() + limits.load_timeout_s
+            elif event == "load_error":
+                run.load_error = header
+                for p in parts:
+                    run.parts[p["name"]].state = "error"
+                return []
+            elif event == "loaded":
+                loaded = True
+            elif event == "part_start" and loaded:
+                current = parts[index]["name"]
+                if header.get("part") != current:
+                    raise _Stop("error", "the child sent results out of order")
+                deadline = time.monotonic() + limits.part_timeout_s
+            elif event == "part_missing" and current:
+                run.parts[current].state = "missing"
+                current, index = None, index + 1
+            elif event == "part_error" and current:
+                run.parts[current].state = "error"
+                run.parts[current].message = str(header.get("message", ""))[:2000]
+                current, index = None, index + 1
+            elif event == "result" and current:
+                _store(run.parts[current], header, payload)
+            elif event == "part_end" and current:
+                run.parts[current].state = "done"
+                current, index = None, index + 1
+            elif event == "done":
+                return []
+            else:
+                raise _Stop("error", f"the child sent an unexpected message {event!r}")
+    except _Stop as stop:
+        if not loaded:
+            # Top-level code never finished: every part shares its fate.
+            run.load_error = {"kind": stop.state, "message": stop.message}
+            for p in parts:
+                run.parts[p["name"]].state = stop.state
+                run.parts[p["name"]].message = stop.message
+            return []
+        if current is None:  # between parts: blame the next one
+            if index >= len(parts):
+                return []
+            current = parts[index]["name"]
+        run.parts[current].state = stop.state
+        run.parts[current].message = stop.message
+        return parts[index + 1 :]
+    finally:
+        run.output_bytes += reader.output_bytes
+        excerpt += reader.output[: max(0, EXCERPT_BYTES - len(excerpt))]
+
+
+def _store(part: RawPart, header: dict[str, Any], payload: bytes) -> None:
+    out = CallOutput()
+    if "error" in header:
+        out.error = header["error"] if isinstance(header["error"], dict) else {"message": "?"}
+    elif "bad_value" in header:
+        out.bad_value = str(header["bad_value"])[:500]
+    else:
+        try:
+            out.value = np.load(io.BytesIO(payload), allow_pickle=False)
+        except Exception as exc:  # noqa: BLE001 - malformed bytes from an untrusted child
+            out.bad_value = f"malformed array data ({type(exc).__name__})"
+    case, step = header.get("case"), header.get("step")
+    if isinstance(case, int) and (step is None or isinstance(step, int)):
+        part.calls.setdefault(case, {})[step] = out
+
+
+def _next_frame(reader: _Reader, deadline: float, run: RawRun) -> tuple[dict[str, Any], bytes]:
+    """The next complete frame, reading results and output until then or the deadline."""
+    limits = reader.limits
+    max_payload = (limits.max_result_kb << 10) + 4096  # .npy header on top of the data
+    with selectors.DefaultSelector() as sel:
+        sel.register(reader.child.results, selectors.EVENT_READ, "results")
+        sel.register(reader.child.output, selectors.EVENT_READ, "output")
+        while True:
+            if len(reader.buffer) >= _HEADER.size:
+                jlen, plen = _HEADER.unpack_from(reader.buffer)
+                if jlen > MAX_HEADER_BYTES or plen > max_payload:
+                    raise _Stop("error", f"returned a value over the {limits.max_result_kb} KiB limit")
+                total = _HEADER.size + jlen + plen
+                if len(reader.buffer) >= total:
+                    raw = bytes(reader.buffer[_HEADER.size : _HEADER.size + jlen])
+                    payload = bytes(reader.buffer[_HEADER.size + jlen : total])
+                    del reader.buffer[:total]
+                    try:
+                        header = json.loads(raw)
+                    except ValueError:
+                        raise _Stop("error", "the child sent a malformed message") from None
+                    if not isinstance(header, dict):
+                        raise _Stop("error", "the child sent a malformed message")
+                    return header, payload
+            if reader.eof:
+                raise _Stop("error", _death_message(reader.child))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Stop("timeout", "")
+            for key, _ in sel.select(timeout=remaining):
+                stream = key.fileobj
+                chunk = _read_some(stream)  # type: ignore[arg-type]
+                if key.data == "output":
+                    if not chunk:
+                        sel.unregister(stream)
+                        continue
+                    reader.output_bytes += len(chunk)
+                    room = EXCERPT_BYTES - len(reader.output)
+                    if room > 0:
+                        reader.output += chunk[:room]
+                    if reader.output_bytes > limits.output_kb << 10:
+                        raise _Stop("error", f"printed more than {limits.output_kb} KiB")
+                elif chunk:
+                    reader.buffer += chunk
+                else:
+                    reader.eof = True
+
+
+def _read_some(stream: Any) -> bytes:
+    import os
+
+    try:
+        return os.read(stream.fileno(), 1 << 16)
+    except OSError:
+        return b""
+
+
+def _death_message(child: Child) -> str:
+    """Why the child ended without finishing, from its exit status."""
+    try:
+        code = child.process.wait(timeout=2.0)
+    except Exception:  # noqa: BLE001 - still running with its results pipe closed
+        return "the process closed its result channel and stopped answering"
+    if code < 0:
+        sig = signal.Signals(-code)
+        hints = {
+            signal.SIGKILL: " (killed: often the memory or CPU-time limit)",
+            signal.SIGXCPU: " (CPU-time limit exceeded)",
+            signal.SIGSEGV: " (segmentation fault)",
+            signal.SIGXFSZ: " (file-size limit exceeded)",
+        }
+        return f"the process was ended by {sig.name}{hints.get(sig, '')}"
+    return f"the process exited with status {code} before it finished"

@@ -1,0 +1,32 @@
+"""Builds the BPTT homework's case sets for the grader: inputs, expected and wrong answers."""
+
+from __future__ import annotations
+
+from grader.assignment import Assignment
+from grader.cases import Case, CaseSet, CaseSetKind, Mistake
+from reference.instances import instances
+from reference.mistakes import CATALOGUE, wrong_answers
+
+
+def build_case_set(assignment: Assignment, kind: CaseSetKind, seed: int) -> CaseSet:
+    count = assignment.cases.public_count if kind == "public" else assignment.cases.hidden_count
+    cases = []
+    for inst in instances(seed, count, assignment.tolerance):
+        c = inst.inputs
+        sizes = {"n": c.n, "l": c.l}
+        inputs = {
+            "W": c.W, "U": c.U, "b": c.b, "V": c.V, "d": c.d, "x": c.x, "h": c.h,
+            "y_pred": c.y_pred, "y_gt": c.y_gt, **sizes,
+        }  # fmt: skip
+        cases.append(
+            Case(
+                index=inst.index,
+                kind=inst.kind,
+                sizes=sizes,
+                inputs=inputs,
+                expected=inst.expected.as_dict(),
+                wrong=wrong_answers(c),
+            )
+        )
+    mistakes = tuple(Mistake(m.id, m.parts, {"en": m.en, "zh": m.zh}) for m in CATALOGUE)
+    return CaseSet(assignment.name, kind, tuple(cases), mistakes)
