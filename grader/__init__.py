@@ -1,0 +1,45 @@
+"""bptt-grader: grade BPTT homework submissions in an isolated process.
+
+The core API is :func:`grade`; everything else here is the types it takes and returns.
+"""
+
+from grader.assignment import Assignment, Part, load_assignment
+from grader.cases import CaseSet, load_case_set
+from grader.compare import Tolerance
+from grader.core import grade, grade_source
+from grader.errors import (
+    AssignmentError,
+    ConfigError,
+    GraderError,
+    SandboxError,
+    SecretError,
+    SubmissionFileError,
+)
+from grader.report import CaseResult, GradeReport, PartReport
+from grader.runner.limits import Limits
+from grader.settings import Settings, get_settings
+from grader.version import __version__
+
+__all__ = [
+    "Assignment",
+    "AssignmentError",
+    "CaseResult",
+    "CaseSet",
+    "ConfigError",
+    "GradeReport",
+    "GraderError",
+    "Limits",
+    "Part",
+    "PartReport",
+    "SandboxError",
+    "SecretError",
+    "Settings",
+    "SubmissionFileError",
+    "Tolerance",
+    "__version__",
+    "get_settings",
+    "grade",
+    "grade_source",
+    "load_assignment",
+    "load_case_set",
+]

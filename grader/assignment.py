@@ -19,6 +19,7 @@ from grader.errors import AssignmentError
 ENTRY_POINT_GROUP = "bptt_grader.assignments"
 ASSIGNMENT_FILE = "assignment.toml"
 PUBLIC_CASES_FILE = "public_cases.npz"
+TEMPLATE_FILE = "template.py"
 
 
 class Steps(BaseModel):
@@ -83,6 +84,10 @@ class Assignment(BaseModel):
     @property
     def public_cases_path(self) -> Path:
         return self.root / PUBLIC_CASES_FILE
+
+    @property
+    def template_path(self) -> Path:
+        return self.root / TEMPLATE_FILE
 
 
 def load_assignment(path: Path | str | None = None) -> Assignment:

@@ -41,7 +41,9 @@ class Discrepancy:
         return bool(self.ratio <= 1.0)
 
 
-def compare(answer: NDArray[np.floating], reference: NDArray[np.floating], tol: Tolerance) -> Discrepancy:
+def compare(
+    answer: NDArray[np.floating], reference: NDArray[np.floating], tol: Tolerance
+) -> Discrepancy:
     """Compare two arrays of the same shape; non-finite answer elements always fail."""
     a = np.asarray(answer, dtype=np.float64)
     r = np.asarray(reference, dtype=np.float64)

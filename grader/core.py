@@ -36,8 +36,9 @@ def grade(
     """Grade one submission file on a case set (the public one unless told otherwise)."""
     settings = settings or get_settings()
     source = read_source(Path(path), settings.max_source_kb)
-    return grade_source(source, assignment, settings, case_set=case_set, backend=backend,
-                        parts=parts)  # fmt: skip
+    return grade_source(
+        source, assignment, settings, case_set=case_set, backend=backend, parts=parts
+    )
 
 
 def grade_source(
@@ -66,10 +67,13 @@ def grade_source(
         source=source.code,
         filename=source.filename,
         parts=[
-            {"name": p.name, "function": p.function,
-             "steps": p.steps.model_dump() if p.steps else None}
+            {
+                "name": p.name,
+                "function": p.function,
+                "steps": p.steps.model_dump() if p.steps else None,
+            }
             for p in chosen
-        ],  # fmt: skip
+        ],
         cases=[{"index": c.index, "inputs": c.inputs} for c in case_set.cases],
     )
     raw = run_job(job, backend, settings.limits)
@@ -79,7 +83,9 @@ def grade_source(
     ]
     lang: Lang = settings.lang
     if lang != "en":
-        part_reports = [r.model_copy(update={"message": r.messages.get(lang)}) for r in part_reports]
+        part_reports = [
+            r.model_copy(update={"message": r.messages.get(lang)}) for r in part_reports
+        ]
     return GradeReport(
         assignment=assignment.name,
         submission=SubmissionInfo(filename=source.filename, sha256=source.sha256),
@@ -107,12 +113,16 @@ def _load_error(raw: RawRun, settings: Settings) -> Messages | None:
     line = err.get("line")
     if kind == "syntax":
         text = err.get("text") or ""
-        return message("syntax", line=line, error=err.get("message", ""),
-                       text=f"\n    {text}" if text else "")  # fmt: skip
+        return message(
+            "syntax", line=line, error=err.get("message", ""), text=f"\n    {text}" if text else ""
+        )
     if kind == "exception":
-        return message("load_raised", type=err.get("type", "an exception"),
-                       error=str(err.get("message", ""))[:300],
-                       where=f" (line {line})" if line else "")  # fmt: skip
+        return message(
+            "load_raised",
+            type=err.get("type", "an exception"),
+            error=str(err.get("message", ""))[:300],
+            where=f" (line {line})" if line else "",
+        )
     if kind == "timeout":
         return message("load_timeout", seconds=settings.limits.load_timeout_s)
     return message("load_crashed", detail=str(err.get("message", "")).rstrip("."))

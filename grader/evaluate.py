@@ -18,7 +18,7 @@ from grader.assignment import Assignment, Part
 from grader.cases import Case, CaseSet
 from grader.compare import Tolerance, compare
 from grader.messages import message
-from grader.report import CaseResult, Messages, PartReport
+from grader.report import CaseResult, Messages, PartReport, PartStatus
 from grader.runner.session import CallOutput, RawPart
 
 Answer = NDArray[np.float64]
@@ -29,6 +29,8 @@ def expected_description(shape: tuple[int, ...], accept_flat: bool) -> str:
         return "a scalar"
     if len(shape) == 1:
         k = shape[0]
+        if k == 1:
+            return "a single number (n = 1)"
         return f"a vector of {k} numbers (shape ({k},), (1, {k}) or ({k}, 1))"
     text = "an array of shape " + "×".join(str(s) for s in shape)
     if accept_flat:
@@ -57,8 +59,9 @@ def _step_text(step: int | None, part: Part) -> str:
     return f" ({part.steps.param} = {step})" if step is not None and part.steps else ""
 
 
-def _call_problem(out: CallOutput, part: Part, case: Case, step: int | None,
-                  expected: str) -> Messages | None:  # fmt: skip
+def _call_problem(
+    out: CallOutput, part: Part, case: Case, step: int | None, expected: str
+) -> Messages | None:
     ctx = {"function": part.function, "case": case.index, "step": _step_text(step, part)}
     if out.error is not None:
         line = out.error.get("line")
@@ -83,15 +86,21 @@ def _answer(raw: RawPart, part: Part, case: Case) -> Answer | Messages:
     per_step = part.steps is not None and None not in calls and bool(calls)
     if per_step:
         assert part.steps is not None
-        first, count = part.steps.first, case.sizes.get(part.steps.count, shape[0])
+        first = part.steps.first
+        count = int(case.sizes.get(part.steps.count) or shape[0])
         row_shape = shape[1:]
         rows = []
         for step in range(first, first + count):
             out = calls.get(step)
             if out is None:
-                return message("bad_value", function=part.function, case=case.index,
-                               step=_step_text(step, part), what="nothing",
-                               expected=expected_description(row_shape, False))  # fmt: skip
+                return message(
+                    "bad_value",
+                    function=part.function,
+                    case=case.index,
+                    step=_step_text(step, part),
+                    what="nothing",
+                    expected=expected_description(row_shape, False),
+                )
             problem = _call_problem(out, part, case, step, expected_description(row_shape, False))
             if problem:
                 return problem
@@ -103,7 +112,9 @@ def _answer(raw: RawPart, part: Part, case: Case) -> Answer | Messages:
         answer = np.stack(rows)
     else:
         out = calls.get(None, CallOutput(bad_value="nothing"))
-        problem = _call_problem(out, part, case, None, expected_description(shape, part.accept_flat))
+        problem = _call_problem(
+            out, part, case, None, expected_description(shape, part.accept_flat)
+        )
         if problem:
             return problem
         assert out.value is not None
@@ -116,8 +127,9 @@ def _answer(raw: RawPart, part: Part, case: Case) -> Answer | Messages:
     return answer
 
 
-def _shape_problem(value: NDArray[Any], shape: tuple[int, ...], accept_flat: bool, part: Part,
-                   case: Case) -> Messages:  # fmt: skip
+def _shape_problem(
+    value: NDArray[Any], shape: tuple[int, ...], accept_flat: bool, part: Part, case: Case
+) -> Messages:
     return message(
         "bad_shape",
         function=part.function,
@@ -144,20 +156,27 @@ def _steps_summary(part: Part, case: Case, failing_rows: NDArray[np.bool_]) -> M
     return message("steps_list", p=p, which=", ".join(map(str, wrong[:12])))
 
 
-def evaluate_part(part: Part, raw: RawPart, case_set: CaseSet, assignment: Assignment,
-                  timeout_s: float) -> PartReport:  # fmt: skip
+def evaluate_part(
+    part: Part, raw: RawPart, case_set: CaseSet, assignment: Assignment, timeout_s: float
+) -> PartReport:
     """Score one part from the child's raw outcome."""
-    base: dict[str, Any] = {"name": part.name, "label": part.label, "max_score": part.points,
-                            "bonus": part.bonus}  # fmt: skip
+    base: dict[str, Any] = {
+        "name": part.name,
+        "label": part.label,
+        "max_score": part.points,
+        "bonus": part.bonus,
+    }
     if raw.state == "missing":
         return _report(base, "missing", message("missing", function=part.function))
     if raw.state == "timeout":
-        return _report(base, "timeout", message("timeout", function=part.function,
-                                                seconds=timeout_s))  # fmt: skip
+        return _report(
+            base, "timeout", message("timeout", function=part.function, seconds=timeout_s)
+        )
     if raw.state == "error" and not raw.calls:
         key = "part_error" if raw.message else "not_run"
-        return _report(base, "error", message(key, function=part.function,
-                                              detail=raw.message.rstrip(".")))  # fmt: skip
+        return _report(
+            base, "error", message(key, function=part.function, detail=raw.message.rstrip("."))
+        )
     tol = assignment.tolerance
     results: list[CaseResult] = []
     answers: dict[int, Answer] = {}
@@ -171,15 +190,16 @@ def evaluate_part(part: Part, raw: RawPart, case_set: CaseSet, assignment: Assig
             raised = any(o.error is not None for o in out.values())
             problem_is_error = problem_is_error or (raised and first_problem is None)
             first_problem = first_problem or got
-            results.append(CaseResult(index=case.index, sizes=case.sizes, passed=False,
-                                      problem=got.en))  # fmt: skip
+            results.append(
+                CaseResult(index=case.index, sizes=case.sizes, passed=False, problem=got.en)
+            )
             continue
         answers[case.index] = got
         disc = compare(got, case.expected[part.name], tol)
         wrong_steps = None
         if part.steps is not None and got.ndim >= 1:
             rows = disc.failing.reshape(len(got), -1).any(axis=1)
-            wrong_steps = [part.steps.first + i for i, bad in enumerate(rows) if bad]
+            wrong_steps = [part.steps.first + i for i, bad in enumerate(np.atleast_1d(rows).tolist()) if bad]
         results.append(
             CaseResult(
                 index=case.index,
@@ -201,8 +221,9 @@ def evaluate_part(part: Part, raw: RawPart, case_set: CaseSet, assignment: Assig
     total = len(results)
     score = _score(part, assignment, passed, total)
     if first_problem is not None:
-        return _report(base, "error" if problem_is_error else "failed", first_problem, results,
-                       score)  # fmt: skip
+        return _report(
+            base, "error" if problem_is_error else "failed", first_problem, results, score
+        )
     if passed == total:
         return _report(base, "passed", message("passed", cases=total), results, part.points)
     failed = total - passed
@@ -220,10 +241,17 @@ def evaluate_part(part: Part, raw: RawPart, case_set: CaseSet, assignment: Assig
         rows = disc.failing.reshape(disc.failing.shape[0], -1).any(axis=1)
         steps = _steps_summary(part, case, rows)
     msg = message(
-        "wrong", failed=failed, cases=total, case=case.index, sizes=_sizes(case),
-        index=list(disc.worst_index), abs_err=disc.max_abs_error, rel_err=disc.max_rel_error,
-        ratio=ratio, steps="{steps}",
-    )  # fmt: skip
+        "wrong",
+        failed=failed,
+        cases=total,
+        case=case.index,
+        sizes=_sizes(case),
+        index=list(disc.worst_index),
+        abs_err=disc.max_abs_error,
+        rel_err=disc.max_rel_error,
+        ratio=ratio,
+        steps="{steps}",
+    )
     msg = Messages(en=msg.en.format(steps=steps.en), zh=msg.zh.format(steps=steps.zh))
     return _report(base, "failed", msg, results, score)
 
@@ -255,11 +283,17 @@ def _score(part: Part, assignment: Assignment, passed: int, total: int) -> float
     return 0.0
 
 
-def _report(base: dict[str, Any], status: str, msg: Messages, cases: list[CaseResult] | None = None,
-            score: float = 0.0, diagnosis: str | None = None) -> PartReport:  # fmt: skip
+def _report(
+    base: dict[str, Any],
+    status: PartStatus,
+    msg: Messages,
+    cases: list[CaseResult] | None = None,
+    score: float = 0.0,
+    diagnosis: str | None = None,
+) -> PartReport:
     return PartReport(
         **base,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         score=score if status == "passed" or score else 0.0,
         diagnosis=diagnosis,
         message=msg.en,

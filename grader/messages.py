@@ -18,9 +18,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "load_timeout": (
         "The file's top-level code did not finish within {seconds:g} s: move experiments, "
-        "training loops and input() under `if __name__ == \"__main__\":`.",
+        'training loops and input() under `if __name__ == "__main__":`.',
         "文件的顶层代码未能在 {seconds:g} 秒内完成：请把实验、训练循环和 input() "
-        "放到 `if __name__ == \"__main__\":` 之下。",
+        '放到 `if __name__ == "__main__":` 之下。',
     ),
     "crashed": (
         "{function}: {detail}.",

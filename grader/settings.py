@@ -46,7 +46,9 @@ class Settings(BaseSettings):
             try:
                 text = self.secret_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise SecretError(f"cannot read the secret file {self.secret_file}: {exc}") from None
+                raise SecretError(
+                    f"cannot read the secret file {self.secret_file}: {exc}"
+                ) from None
             if not text:
                 raise SecretError(f"the secret file {self.secret_file} is empty")
             return text
@@ -71,7 +73,9 @@ def describe_settings() -> list[tuple[str, str, str]]:
     for name, f in Settings.model_fields.items():
         if name == "limits":
             for lname, lf in Limits.model_fields.items():
-                rows.append((f"GRADER_LIMITS__{lname.upper()}", repr(lf.default), lf.description or ""))
+                rows.append(
+                    (f"GRADER_LIMITS__{lname.upper()}", repr(lf.default), lf.description or "")
+                )
             continue
         rows.append((f"GRADER_{name.upper()}", repr(f.default), f.description or ""))
     return rows

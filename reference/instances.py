@@ -23,7 +23,7 @@ import numpy as np
 
 from grader.compare import Tolerance, compare
 from reference.mistakes import CaseInputs, wrong_answers
-from reference.model import Array, Gradients, backward
+from reference.model import Gradients, backward
 
 #: Random cases: n in [N_MIN, N_MAX], l in [L_MIN, L_MAX]. At n = 2 "W in place of Wᵀ" is caught
 #: only half the time and at n = 1 several mistakes cannot be told apart, hence n ≥ 3; l ≥ 4
@@ -202,9 +202,16 @@ def _draw(
     d = math.log(target / (1.0 - target)) - vh  # solve V h_l + d = logit(target)
     y_pred = _sigmoid(math.fsum((vh, d)))
     inputs = CaseInputs(
-        W=np.array(W), U=np.array(U), b=np.array(b), V=np.array(V), d=d,
-        x=np.array(x), h=h, y_pred=y_pred, y_gt=y_gt,
-    )  # fmt: skip
+        W=np.array(W),
+        U=np.array(U),
+        b=np.array(b),
+        V=np.array(V),
+        d=d,
+        x=np.array(x),
+        h=h,
+        y_pred=y_pred,
+        y_gt=y_gt,
+    )
     expected = backward(inputs.W, inputs.V, inputs.x, inputs.h, y_pred, y_gt)
     if _float32_ratio(inputs, expected, tol) > FLOAT32_MAX_RATIO:
         return None
@@ -215,8 +222,9 @@ def _draw(
     return inputs, expected
 
 
-def _instance(ss: np.random.SeedSequence, index: int, kind: str, size: tuple[int, int] | None,
-              tol: Tolerance) -> Instance:  # fmt: skip
+def _instance(
+    ss: np.random.SeedSequence, index: int, kind: str, size: tuple[int, int] | None, tol: Tolerance
+) -> Instance:
     rng = np.random.Generator(np.random.PCG64(ss))
     if size is None:
         n, l = int(rng.integers(N_MIN, N_MAX + 1)), int(rng.integers(L_MIN, L_MAX + 1))
@@ -238,7 +246,8 @@ def instances(seed: int, count: int, tol: Tolerance | None = None) -> list[Insta
     edge_ss = np.random.SeedSequence([seed, 0]).spawn(len(EDGE_SIZES))
     random_ss = np.random.SeedSequence([seed, 1]).spawn(count)
     cases = [
-        _instance(ss, i, "edge", size, tol) for i, (ss, size) in enumerate(zip(edge_ss, EDGE_SIZES))
+        _instance(ss, i, "edge", size, tol)
+        for i, (ss, size) in enumerate(zip(edge_ss, EDGE_SIZES, strict=True))
     ]
     cases += [
         _instance(ss, len(EDGE_SIZES) + k, "random", None, tol) for k, ss in enumerate(random_ss)

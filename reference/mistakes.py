@@ -92,7 +92,6 @@ def _V_uses_h_prev(c: CaseInputs) -> dict[str, Array]:
 
 
 def _missing_relu_mask(c: CaseInputs) -> dict[str, Array]:
-    m = c.masks
     dh = _dh_chain(c, lambda g, t: g @ c.W, c.error * c.V)
     correct_dh = _correct(c)["h"]
     return {"h": dh, "W": _W_from_delta(c, correct_dh, c.h[:-1])}

@@ -16,11 +16,14 @@ g_l = e V and g_t = g_{t+1} diag(1[h_{t+1} > 0]) W (row vectors, numerator layou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.float64]
+#: float64 in the reference; float32 only where a student's lower precision is simulated.
+AnyFloatArray = NDArray[np.floating[Any]]
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,8 @@ class Forward:
 class Gradients:
     """All seven gradients of the loss, float64, shaped as the contract returns them."""
 
-    y_pred: float
-    d: float
+    y_pred: float | np.floating[Any]
+    d: float | np.floating[Any]
     V: Array  # (n,)
     h: Array  # (l, n), row t-1 is ∂L/∂h_t
     W: Array  # (n, n), G[i, j] = ∂L/∂W[i, j]
@@ -74,7 +77,7 @@ def softplus(z: float) -> float:
 
 
 def loss_from_logit(z: float, y_gt: float) -> float:
-    """Cross-entropy of Sigmoid(z) against a binary label: softplus((1 − 2 y_gt) z), never log(0)."""
+    """Cross-entropy of Sigmoid(z) for a binary label: softplus((1 − 2 y_gt) z), never log(0)."""
     return softplus((1.0 - 2.0 * y_gt) * z)
 
 
@@ -94,12 +97,12 @@ def loss(W: Array, U: Array, b: Array, V: Array, d: float, x: Array, y_gt: float
 
 
 def backward(
-    W: Array,
-    V: Array,
-    x: Array,
-    h: Array,
-    y_pred: float,
-    y_gt: float,
+    W: AnyFloatArray,
+    V: AnyFloatArray,
+    x: AnyFloatArray,
+    h: AnyFloatArray,
+    y_pred: float | np.floating[Any],
+    y_gt: float | np.floating[Any],
     dtype: type[np.floating] = np.float64,
 ) -> Gradients:
     """The gradients by the O(l·n²) recursion (see the module docstring).

@@ -15,9 +15,17 @@ def build_case_set(assignment: Assignment, kind: CaseSetKind, seed: int) -> Case
         c = inst.inputs
         sizes = {"n": c.n, "l": c.l}
         inputs = {
-            "W": c.W, "U": c.U, "b": c.b, "V": c.V, "d": c.d, "x": c.x, "h": c.h,
-            "y_pred": c.y_pred, "y_gt": c.y_gt, **sizes,
-        }  # fmt: skip
+            "W": c.W,
+            "U": c.U,
+            "b": c.b,
+            "V": c.V,
+            "d": c.d,
+            "x": c.x,
+            "h": c.h,
+            "y_pred": c.y_pred,
+            "y_gt": c.y_gt,
+            **sizes,
+        }
         cases.append(
             Case(
                 index=inst.index,

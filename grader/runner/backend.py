@@ -6,6 +6,7 @@ the protocol. The hardened backend (``bwrap.py``) implements the same interface.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -55,10 +56,8 @@ class Child:
 
     def kill(self) -> None:
         """End the child and everything it started in its session."""
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         self.process.kill()
 
     def close(self) -> int:
@@ -67,10 +66,8 @@ class Child:
         code = self.process.wait()
         for stream in (self.process.stdin, self.process.stdout, self.results):
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
         for path in [self.workdir, *self.extra_cleanup]:
             if path is not None:
                 shutil.rmtree(path, ignore_errors=True)
@@ -90,7 +87,9 @@ def python_command() -> list[str]:
     return [sys.executable, "-I", "-B", "-u"]
 
 
-def spawn(argv: list[str], results_w: int, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: list[str], results_w: int, cwd: Path, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         argv,
         stdin=subprocess.PIPE,

@@ -10,9 +10,9 @@ reads them with ``allow_pickle=False`` and never runs anything the child sends.
 Frame: 8 bytes (big-endian JSON length, payload length), the JSON header, the payload.
 """
 
-# ruff: noqa: T201
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import json
@@ -92,9 +92,7 @@ def student_line(tb: types.TracebackType | None, filename: str) -> int | None:
 
 def describe(exc: BaseException, filename: str) -> dict[str, Any]:
     tb_lines = [
-        entry
-        for entry in traceback.extract_tb(exc.__traceback__)
-        if entry.filename == filename
+        entry for entry in traceback.extract_tb(exc.__traceback__) if entry.filename == filename
     ]
     where = "".join(traceback.format_list(tb_lines[-5:]))
     return {
@@ -109,10 +107,12 @@ def encode(value: Any, max_payload: int) -> tuple[dict[str, Any], bytes]:
     """A return value as a header and .npy bytes, or a header describing why it cannot be."""
     try:
         arr = _asarray(value)
-    except BaseException as exc:  # noqa: BLE001 - anything the student's object raises
+    except BaseException as exc:
         return {"bad_value": f"{type(value).__name__} that numpy cannot convert ({exc})"[:500]}, b""
     if arr.dtype.kind not in "biufc":
-        return {"bad_value": f"a value of type {type(value).__name__} (numpy dtype {arr.dtype})"}, b""
+        return {
+            "bad_value": f"a value of type {type(value).__name__} (numpy dtype {arr.dtype})"
+        }, b""
     if arr.nbytes > max_payload:
         return {"bad_value": f"an array of shape {arr.shape} ({arr.nbytes} bytes)"}, b""
     buf = io.BytesIO()
@@ -148,8 +148,13 @@ def fresh(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
-def run_part(chan: Channel, module: types.ModuleType, part: dict[str, Any],
-             cases: list[dict[str, Any]], filename: str) -> None:  # fmt: skip
+def run_part(
+    chan: Channel,
+    module: types.ModuleType,
+    part: dict[str, Any],
+    cases: list[dict[str, Any]],
+    filename: str,
+) -> None:
     name = part["name"]
     chan.send({"event": "part_start", "part": name})
     fn = module.__dict__.get(part["function"])
@@ -157,8 +162,13 @@ def run_part(chan: Channel, module: types.ModuleType, part: dict[str, Any],
         chan.send({"event": "part_missing", "part": name})
         return
     if not callable(fn):
-        chan.send({"event": "part_error", "part": name,
-                   "message": f"{part['function']} is a {type(fn).__name__}, not a function"})  # fmt: skip
+        chan.send(
+            {
+                "event": "part_error",
+                "part": name,
+                "message": f"{part['function']} is a {type(fn).__name__}, not a function",
+            }
+        )
         return
     steps = part.get("steps")
     step_param = steps["param"] if steps else None
@@ -176,14 +186,18 @@ def run_part(chan: Channel, module: types.ModuleType, part: dict[str, Any],
             step_values = [None]
         for step in step_values:
             kwargs = {k: (step if k == step_param else fresh(inputs[k])) for k in names}
-            header: dict[str, Any] = {"event": "result", "part": name, "case": case["index"],
-                                      "step": step}  # fmt: skip
+            header: dict[str, Any] = {
+                "event": "result",
+                "part": name,
+                "case": case["index"],
+                "step": step,
+            }
             payload = b""
             try:
                 value = fn(**kwargs)
                 extra, payload = encode(value, chan.max_payload)
                 header.update(extra)
-            except BaseException as exc:  # noqa: BLE001 - the student's exception is data
+            except BaseException as exc:
                 header["error"] = describe(exc, filename)
             chan.send(header, payload)
     chan.send({"event": "part_end", "part": name})
@@ -211,16 +225,23 @@ def main() -> None:
         code = compile(source, filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None)
-        chan.send({"event": "load_error", "kind": "syntax", "type": type(exc).__name__,
-                   "message": getattr(exc, "msg", str(exc)), "line": line,
-                   "text": (getattr(exc, "text", None) or "").rstrip()[:300]})  # fmt: skip
+        chan.send(
+            {
+                "event": "load_error",
+                "kind": "syntax",
+                "type": type(exc).__name__,
+                "message": getattr(exc, "msg", str(exc)),
+                "line": line,
+                "text": (getattr(exc, "text", None) or "").rstrip()[:300],
+            }
+        )
         return
     module = types.ModuleType("submission")
     module.__file__ = filename
     sys.modules["submission"] = module
     try:
         exec(code, module.__dict__)
-    except BaseException as exc:  # noqa: BLE001 - SystemExit included: top-level code failed
+    except BaseException as exc:
         chan.send({"event": "load_error", "kind": "exception", **describe(exc, filename)})
         return
     chan.send({"event": "loaded"})
@@ -233,11 +254,9 @@ if __name__ == "__main__":
     status = 0
     try:
         main()
-    except BaseException:  # noqa: BLE001 - a fault of the runner itself, not of student code
+    except BaseException:
         traceback.print_exc()
         status = 70
-    try:
+    with contextlib.suppress(BaseException):
         sys.stdout.flush()
-    except BaseException:  # noqa: BLE001, S110 - the student may have closed stdout
-        pass
     os._exit(status)  # no atexit handlers, no waiting for the student's threads

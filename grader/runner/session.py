@@ -129,8 +129,14 @@ def run_job(job: JobSpec, backend: SandboxBackend, limits: Limits) -> RawRun:
     return run
 
 
-def _drive(child: Child, job: JobSpec, parts: list[dict[str, Any]], limits: Limits,
-           run: RawRun, excerpt: bytearray) -> list[dict[str, Any]]:  # fmt: skip
+def _drive(
+    child: Child,
+    job: JobSpec,
+    parts: list[dict[str, Any]],
+    limits: Limits,
+    run: RawRun,
+    excerpt: bytearray,
+) -> list[dict[str, Any]]:
     """Drive one child; return the parts still to run in a new child."""
     try:
         child.stdin.write(job.frame(parts, limits))
@@ -193,7 +199,8 @@ def _drive(child: Child, job: JobSpec, parts: list[dict[str, Any]], limits: Limi
         return parts[index + 1 :]
     finally:
         run.output_bytes += reader.output_bytes
-        excerpt += reader.output[: max(0, EXCERPT_BYTES - len(excerpt))]
+        if run.children == 1:  # later children re-run the same top-level code: keep one copy
+            excerpt += reader.output[: max(0, EXCERPT_BYTES - len(excerpt))]
 
 
 def _store(part: RawPart, header: dict[str, Any], payload: bytes) -> None:
@@ -205,7 +212,7 @@ def _store(part: RawPart, header: dict[str, Any], payload: bytes) -> None:
     else:
         try:
             out.value = np.load(io.BytesIO(payload), allow_pickle=False)
-        except Exception as exc:  # noqa: BLE001 - malformed bytes from an untrusted child
+        except Exception as exc:
             out.bad_value = f"malformed array data ({type(exc).__name__})"
     case, step = header.get("case"), header.get("step")
     if isinstance(case, int) and (step is None or isinstance(step, int)):
@@ -223,7 +230,9 @@ def _next_frame(reader: _Reader, deadline: float, run: RawRun) -> tuple[dict[str
             if len(reader.buffer) >= _HEADER.size:
                 jlen, plen = _HEADER.unpack_from(reader.buffer)
                 if jlen > MAX_HEADER_BYTES or plen > max_payload:
-                    raise _Stop("error", f"returned a value over the {limits.max_result_kb} KiB limit")
+                    raise _Stop(
+                        "error", f"returned a value over the {limits.max_result_kb} KiB limit"
+                    )
                 total = _HEADER.size + jlen + plen
                 if len(reader.buffer) >= total:
                     raw = bytes(reader.buffer[_HEADER.size : _HEADER.size + jlen])
@@ -243,7 +252,7 @@ def _next_frame(reader: _Reader, deadline: float, run: RawRun) -> tuple[dict[str
                 raise _Stop("timeout", "")
             for key, _ in sel.select(timeout=remaining):
                 stream = key.fileobj
-                chunk = _read_some(stream)  # type: ignore[arg-type]
+                chunk = _read_some(stream)
                 if key.data == "output":
                     if not chunk:
                         sel.unregister(stream)
@@ -273,7 +282,7 @@ def _death_message(child: Child) -> str:
     """Why the child ended without finishing, from its exit status."""
     try:
         code = child.process.wait(timeout=2.0)
-    except Exception:  # noqa: BLE001 - still running with its results pipe closed
+    except Exception:
         return "the process closed its result channel and stopped answering"
     if code < 0:
         sig = signal.Signals(-code)

@@ -1,0 +1,179 @@
+"""The command line: ``grader check``, ``show-case``, ``cases``, ``template``, ``schema``, …
+
+A thin shell: it parses options, calls the core and renders what comes back. Heavy modules are
+imported inside the commands, so that each command loads only what it uses.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from grader.errors import GraderError
+
+if TYPE_CHECKING:
+    from grader.assignment import Assignment
+
+app = typer.Typer(
+    name="grader",
+    help="Auto-grader for the BPTT homework: check a submission, inspect the public cases.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_FULL_MARKS, EXIT_LESS, EXIT_USAGE = 0, 1, 2
+
+LangOpt = Annotated[Optional[str], typer.Option("--lang", help="en or zh (default: GRADER_LANG)")]  # noqa: UP045
+AssignmentOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--assignment", help="assignment.toml (default: the installed assignment)"),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a caller's mistake to stderr; the exit for it (status 2)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="your submission (.py)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    lang: LangOpt = None,
+    part: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--part", help="grade only this part (repeatable), e.g. --part W"),
+    ] = None,
+    assignment: AssignmentOpt = None,
+) -> None:
+    """Grade FILE on the public cases. Exit status: 0 full marks, 1 less, 2 usage error."""
+    from grader.core import grade
+    from grader.settings import get_settings
+
+    try:
+        settings = get_settings(lang=lang, assignment=assignment)
+        report = grade(file, settings=settings, parts=part)
+    except GraderError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    else:
+        from grader.render import print_report
+
+        print_report(report)
+    raise typer.Exit(EXIT_FULL_MARKS if report.full_marks else EXIT_LESS)
+
+
+@app.command("show-case")
+def show_case(
+    index: Annotated[int, typer.Argument(help="the case number shown by grader check")],
+    part: Annotated[str | None, typer.Option("--part", help="show only this part's answer")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the case as JSON")] = False,
+    assignment: AssignmentOpt = None,
+) -> None:
+    """Print the inputs and the expected output of public case INDEX, to debug by hand."""
+    from grader.render import print_case
+
+    case_set, loaded = _public_cases(assignment)
+    by_index = {c["index"]: c for c in case_set["cases"]}
+    if index not in by_index:
+        raise fail(f"no public case {index}: the cases are 0..{len(by_index) - 1}")
+    case = by_index[index]
+    parts = [p.name for p in loaded.parts]
+    if part is not None and part not in parts:
+        raise fail(f"unknown part {part!r}: the parts are {', '.join(parts)}")
+    if part is not None:
+        case = {**case, "expected": {part: case["expected"][part]}}
+    if as_json:
+        sys.stdout.write(json.dumps(case) + "\n")
+    else:
+        print_case(case)
+
+
+@app.command()
+def cases(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the whole public case set")
+    ] = False,
+    assignment: AssignmentOpt = None,
+) -> None:
+    """The public case set: inputs and expected outputs (arrays as nested lists with --json)."""
+    case_set, _ = _public_cases(assignment)
+    if as_json:
+        sys.stdout.write(json.dumps(case_set) + "\n")
+        return
+    from grader.render import print_case_list
+
+    print_case_list(case_set)
+
+
+@app.command()
+def template(
+    out: Annotated[Path, typer.Option("--out", help="where to write it")] = Path("submission.py"),
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+    assignment: AssignmentOpt = None,
+) -> None:
+    """Write a starting submission with the contract's signatures and docstrings."""
+    from grader.assignment import load_assignment
+
+    try:
+        loaded = load_assignment(assignment)
+    except GraderError as exc:
+        raise fail(str(exc)) from None
+    if out.exists() and not force:
+        raise fail(f"{out} exists already: choose another --out or pass --force")
+    out.write_text(loaded.template_path.read_text(encoding="utf-8"), encoding="utf-8")
+    typer.echo(f"wrote {out}: fill in the functions, then run: grader check {out}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the report that `grader check --json` prints."""
+    from grader.report import GradeReport
+
+    sys.stdout.write(json.dumps(GradeReport.model_json_schema(), indent=2) + "\n")
+
+
+@app.command()
+def bundle(
+    out: Annotated[Path, typer.Option("--out", help="folder for the student package")],
+    assignment: AssignmentOpt = None,
+) -> None:
+    """Build the student package: the grader, the public cases, no reference code or secrets."""
+    from grader.bundle import build_bundle
+
+    try:
+        path = build_bundle(out, assignment)
+    except GraderError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"student package written to {path}; students install it with: pip install {path}")
+
+
+@app.command("settings")
+def settings_help() -> None:
+    """List every setting: its environment variable, default and meaning."""
+    from grader.settings import describe_settings
+
+    for env, default, text in describe_settings():
+        typer.echo(f"{env:32} {default:12} {text}")
+
+
+def _public_cases(assignment: Path | None) -> tuple[dict[str, Any], Assignment]:
+    from grader.assignment import load_assignment
+    from grader.cases import load_case_set
+
+    try:
+        loaded = load_assignment(assignment)
+        return load_case_set(loaded, "public").to_json(), loaded
+    except GraderError as exc:
+        raise fail(str(exc)) from None
+
+
+def main() -> None:
+    app()
