@@ -199,7 +199,9 @@ def evaluate_part(
         wrong_steps = None
         if part.steps is not None and got.ndim >= 1:
             rows = disc.failing.reshape(len(got), -1).any(axis=1)
-            wrong_steps = [part.steps.first + i for i, bad in enumerate(np.atleast_1d(rows).tolist()) if bad]
+            wrong_steps = [
+                part.steps.first + i for i, bad in enumerate(np.atleast_1d(rows).tolist()) if bad
+            ]
         results.append(
             CaseResult(
                 index=case.index,

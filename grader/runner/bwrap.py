@@ -1,0 +1,157 @@
+"""The hardened backend: bubblewrap namespaces, an unprivileged uid, a read-only minimal view.
+
+What the child sees: the Python runtime (read-only, at its own path, its site-packages hidden),
+numpy alone (read-only, at ``/site``), the system's shared libraries (read-only), the runner
+script, a fresh ``/proc`` of its own pid namespace, a minimal ``/dev``, and a sized tmpfs at
+``/tmp`` as the only writable place. No network (an empty network namespace), no other
+process, no grader code, reference, database or other submission, an environment of a few
+fixed variables.
+
+Started as root, bwrap creates no user namespace: the runner applies its rlimits, then drops to
+a random unprivileged uid for good, so RLIMIT_NPROC is enforced by the kernel and no capability
+is left (a root process inside the sandbox could remount the read-only binds). Started as an
+unprivileged user, bwrap makes a user namespace and the job keeps that user's uid.
+Killing bwrap (started with ``--unshare-pid`` and ``--die-with-parent``) ends every process
+inside the sandbox, daemons included.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import numpy
+
+from grader.errors import SandboxError
+from grader.runner.backend import CHILD_ENV, CHILD_SCRIPT, Child, spawn
+from grader.runner.limits import Limits
+
+SANDBOX_CHILD = "/sandbox/child.py"
+SANDBOX_SITE = "/site"
+#: Jobs run as a random uid from this range: uids no account uses, so that RLIMIT_NPROC
+#: counts only the job's own processes and two jobs rarely share a budget.
+UID_RANGE = (1 << 20, (1 << 20) + (1 << 16))
+SYSTEM_LIB_DIRS = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib")
+
+
+def runtime_prefix() -> Path:
+    return Path(sys.base_prefix).resolve()
+
+
+def runtime_executable() -> Path:
+    base = getattr(sys, "_base_executable", sys.executable)
+    return Path(base).resolve()
+
+
+def numpy_dirs() -> list[Path]:
+    """numpy's package folder and, for wheels, the folder of its bundled shared libraries."""
+    pkg = Path(numpy.__file__).resolve().parent
+    libs = pkg.parent / "numpy.libs"
+    return [pkg, *([libs] if libs.is_dir() else [])]
+
+
+def _existing(paths: tuple[str, ...]) -> list[str]:
+    seen: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.exists() and not path.is_symlink() and str(path.resolve()) not in seen:
+            seen.append(str(path.resolve()))
+    return seen
+
+
+class BwrapBackend:
+    name = "bwrap"
+
+    def __init__(self, bwrap: str | None = None) -> None:
+        found = bwrap or shutil.which("bwrap")
+        if found is None:
+            raise SandboxError(
+                "bubblewrap (bwrap) is not installed: install it (Debian/Ubuntu: "
+                "apt-get install bubblewrap) or choose the plain backend"
+            )
+        self.bwrap = found
+        self.as_root = os.geteuid() == 0
+
+    def argv(self, limits: Limits, results_fd: int) -> list[str]:
+        prefix = runtime_prefix()
+        args = [
+            self.bwrap,
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session", "--clearenv",
+        ]  # fmt: skip
+        if not self.as_root:
+            args += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL"]
+        binds = [(lib, lib) for lib in _existing(SYSTEM_LIB_DIRS)]
+        binds.append((str(prefix), str(prefix)))
+        binds += [(str(d), f"{SANDBOX_SITE}/{d.name}") for d in numpy_dirs()]
+        binds.append((str(CHILD_SCRIPT), SANDBOX_CHILD))
+        # bwrap creates missing parents of a mount point with mode 0700, which the job's uid
+        # could not traverse: create them world-searchable first.
+        parents = {str(p) for _, dest in binds for p in Path(dest).parents if str(p) != "/"}
+        for d in sorted(parents):
+            args += ["--perms", "0755", "--dir", d]
+        for src, dest in binds:
+            args += ["--ro-bind", src, dest]
+        for name in ("lib", "lib64", "bin"):  # merged-/usr symlinks, where the system has them
+            path = Path("/") / name
+            if path.is_symlink():
+                args += ["--symlink", os.readlink(path), f"/{name}"]
+        for site in sorted(prefix.glob("lib/python3*/site-packages")):
+            args += ["--tmpfs", str(site)]  # the base interpreter's own packages stay hidden
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        args += ["--perms", "1777", "--size", str(limits.tmpfs_mb << 20), "--tmpfs", "/tmp"]
+        env = {**CHILD_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "GRADER_SITE": SANDBOX_SITE}
+        for key, value in env.items():
+            args += ["--setenv", key, value]
+        args += ["--chdir", "/tmp", "--", str(runtime_executable()), "-I", "-S", "-B", "-u",
+                 SANDBOX_CHILD, str(results_fd)]  # fmt: skip
+        if self.as_root:
+            uid = UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
+            args += [str(uid), str(uid)]
+        return args
+
+    def start(self, limits: Limits) -> Child:
+        r, w = os.pipe()
+        try:
+            proc = spawn(self.argv(limits, w), w, Path("/"), {"PATH": "/usr/bin:/bin"})
+        except OSError as exc:
+            os.close(r)
+            raise SandboxError(f"bubblewrap could not be started: {exc}") from None
+        finally:
+            os.close(w)
+        return Child(process=proc, results=os.fdopen(r, "rb", buffering=0))
+
+
+@cache
+def bwrap_works() -> str | None:
+    """None when a trivial job runs in the hardened sandbox here, else why it does not."""
+    try:
+        backend = BwrapBackend()
+    except SandboxError as exc:
+        return str(exc)
+    argv = backend.argv(Limits(), 0)
+    marker = len(argv) - 1 - argv[::-1].index(SANDBOX_CHILD)
+    uid = argv[marker + 2] if backend.as_root else ""
+    drop = (
+        f"os.setgroups([]); os.setresgid({uid}, {uid}, {uid}); os.setresuid({uid}, {uid}, {uid}); "
+    )
+    code = (
+        f"import os, sys; sys.path.insert(0, {SANDBOX_SITE!r}); "
+        + (drop if uid else "")
+        + "import numpy, numpy.random; assert os.getuid() != 0"
+    )
+    probe = [*argv[:marker], "-c", code]
+    try:
+        proc = subprocess.run(probe, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap failed to start: {exc}"
+    if proc.returncode != 0:
+        detail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        return f"bubblewrap cannot run a job here: {detail[0]}"
+    return None
