@@ -20,12 +20,12 @@ from pathlib import Path
 # Run as a script, bench/ leads sys.path and bench/reference.py would shadow the package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from grader.assignment import load_assignment
-from grader.cases import load_case_set
-from grader.core import grade
-from grader.runner.backend import PlainBackend
-from grader.runner.bwrap import BwrapBackend, bwrap_works
-from grader.settings import get_settings
+from grader.assignment import load_assignment  # noqa: E402
+from grader.cases import load_case_set  # noqa: E402
+from grader.core import grade  # noqa: E402
+from grader.runner.backend import PlainBackend  # noqa: E402
+from grader.runner.bwrap import BwrapBackend, bwrap_works  # noqa: E402
+from grader.settings import get_settings  # noqa: E402
 
 TRIVIAL = "def dL_dd(y_pred, y_gt):\n    return y_pred - y_gt\n"
 

@@ -4,7 +4,10 @@
 ``SeedSequence``. Everything that decides the arrays a student sees is computed either by the
 generator itself or with correctly rounded arithmetic (``math.fsum`` over Python floats, one
 IEEE operation per product), never by BLAS or LAPACK, whose results differ in the last bits from
-one library and CPU to the next. So the same seed gives bit-identical inputs everywhere.
+one library and CPU to the next. What is left to the platform is libm's ``exp``/``log`` (in d,
+y_pred and numpy's normal sampler), correctly rounded in practice on current glibc and macOS,
+and accept/reject decisions that compare BLAS results with thresholds far from where they
+land. A golden test pins the arrays of a few seeds.
 
 A random case must *discriminate*: a correct float32 answer must pass it and every catalogued
 wrong answer must fail it by a wide margin. The rules below are what made that true; each
@@ -51,7 +54,7 @@ Y_PRED_RANGE = (0.15, 0.85)
 #: A correct float32 computation must stay below this fraction of the tolerance.
 FLOAT32_MAX_RATIO = 0.5
 #: Every catalogued wrong answer must exceed the tolerance at least this many times over.
-MISTAKE_MIN_RATIO = 20.0
+MISTAKE_MIN_RATIO = 50.0
 MAX_ATTEMPTS = 10_000
 #: Redraws of one step's input x_t before the whole case is redrawn.
 STEP_ATTEMPTS = 50
