@@ -73,9 +73,9 @@ class GradeReport(_Frozen):
 
     @property
     def full_marks(self) -> bool:
-        return self.score >= self.max_score and all(
-            p.status == "passed" for p in self.parts if not p.bonus
-        )
+        """Every graded required part passed (every graded part, when only bonus parts were)."""
+        required = [p for p in self.parts if not p.bonus] or self.parts
+        return self.score >= self.max_score and all(p.status == "passed" for p in required)
 
     def part(self, name: str) -> PartReport:
         for p in self.parts:

@@ -43,6 +43,7 @@ class Child:
     results: IO[bytes]
     workdir: Path | None = None
     extra_cleanup: list[Path] = field(default_factory=list)
+    via_shell_status: bool = False  # the status comes through a wrapper: signal n is 128 + n
 
     @property
     def stdin(self) -> IO[bytes]:

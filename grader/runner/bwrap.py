@@ -125,7 +125,7 @@ class BwrapBackend:
             raise SandboxError(f"bubblewrap could not be started: {exc}") from None
         finally:
             os.close(w)
-        return Child(process=proc, results=os.fdopen(r, "rb", buffering=0))
+        return Child(process=proc, results=os.fdopen(r, "rb", buffering=0), via_shell_status=True)
 
 
 @cache

@@ -87,7 +87,7 @@ class JobSpec:
             "filename": self.filename,
             "parts": parts,
             "cases": cases,
-            "limits": limits.child_rlimits(),
+            "limits": limits.child_rlimits(len(parts)),
             "max_result_bytes": limits.max_result_kb << 10,
         }
         data = json.dumps(header).encode()
@@ -161,7 +161,7 @@ def _drive(
                 return []
             elif event == "loaded":
                 loaded = True
-            elif event == "part_start" and loaded:
+            elif event == "part_start" and loaded and current is None and index < len(parts):
                 current = parts[index]["name"]
                 if header.get("part") != current:
                     raise _Stop("error", "the child sent results out of order")
@@ -284,13 +284,18 @@ def _death_message(child: Child) -> str:
         code = child.process.wait(timeout=2.0)
     except Exception:
         return "the process closed its result channel and stopped answering"
-    if code < 0:
-        sig = signal.Signals(-code)
-        hints = {
+    # A signal shows as a negative status for a direct child, and as 128 + n through bwrap.
+    signum = -code if code < 0 else code - 128 if child.via_shell_status and code > 128 else 0
+    if signum:
+        hints: dict[int, str] = {
             signal.SIGKILL: " (killed: often the memory or CPU-time limit)",
             signal.SIGXCPU: " (CPU-time limit exceeded)",
             signal.SIGSEGV: " (segmentation fault)",
             signal.SIGXFSZ: " (file-size limit exceeded)",
         }
-        return f"the process was ended by {sig.name}{hints.get(sig, '')}"
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
+        return f"the process was ended by {name}{hints.get(signum, '')}"
     return f"the process exited with status {code} before it finished"
