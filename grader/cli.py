@@ -43,7 +43,7 @@ def fail(message: str) -> typer.Exit:
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="your submission (.py)")],
+    file: Annotated[Path, typer.Argument(help="your submission (.py or .ipynb)")],
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     lang: LangOpt = None,
     part: Annotated[

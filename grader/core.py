@@ -14,7 +14,7 @@ from grader.assignment import Assignment, load_assignment
 from grader.cases import CaseSet, CaseSetKind, load_case_set
 from grader.errors import AssignmentError
 from grader.evaluate import evaluate_part
-from grader.messages import message
+from grader.messages import at, message
 from grader.report import GradeReport, Lang, Messages, SubmissionInfo
 from grader.runner.backend import SandboxBackend
 from grader.runner.select import choose_backend
@@ -78,7 +78,15 @@ def grade_source(
     )
     raw = run_job(job, backend, settings.limits)
     part_reports = [
-        evaluate_part(p, raw.parts[p.name], case_set, assignment, settings.limits.part_timeout_s)
+        evaluate_part(
+            p,
+            raw.parts[p.name],
+            case_set,
+            assignment,
+            settings.limits.part_timeout_s,
+            where=source.where,
+            load_failed=raw.load_error is not None,
+        )
         for p in chosen
     ]
     lang: Lang = settings.lang
@@ -98,14 +106,14 @@ def grade_source(
         grader_version=__version__,
         duration_s=round(time.monotonic() - started, 4),
         lang=lang,
-        load_error=_load_error(raw, settings),
+        load_error=_load_error(raw, settings, source),
         output_excerpt=raw.output_excerpt,
         output_bytes=raw.output_bytes,
         notes=list(source.notes),
     )
 
 
-def _load_error(raw: RawRun, settings: Settings) -> Messages | None:
+def _load_error(raw: RawRun, settings: Settings, source: Source) -> Messages | None:
     err = raw.load_error
     if err is None:
         return None
@@ -114,14 +122,17 @@ def _load_error(raw: RawRun, settings: Settings) -> Messages | None:
     if kind == "syntax":
         text = err.get("text") or ""
         return message(
-            "syntax", line=line, error=err.get("message", ""), text=f"\n    {text}" if text else ""
+            "syntax",
+            where=source.where(line),
+            error=err.get("message", ""),
+            text=f"\n    {text}" if text else "",
         )
     if kind == "exception":
         return message(
             "load_raised",
             type=err.get("type", "an exception"),
             error=str(err.get("message", ""))[:300],
-            where=f" (line {line})" if line else "",
+            where=at(source.where(line) if line else None),
         )
     if kind == "timeout":
         return message("load_timeout", seconds=settings.limits.load_timeout_s)

@@ -8,6 +8,7 @@ wrong answer: one that matches on every case names the likely mistake.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import prod
 from typing import Any
 
@@ -17,11 +18,13 @@ from numpy.typing import NDArray
 from grader.assignment import Assignment, Part
 from grader.cases import Case, CaseSet
 from grader.compare import Tolerance, compare
-from grader.messages import message
+from grader.messages import at, message
 from grader.report import CaseResult, Messages, PartReport, PartStatus
 from grader.runner.session import CallOutput, RawPart
 
 Answer = NDArray[np.float64]
+#: A line of the submitted code to where the student sees it (``Source.where``).
+Where = Callable[[int | None], Messages]
 
 
 def expected_description(shape: tuple[int, ...], accept_flat: bool) -> str:
@@ -38,17 +41,26 @@ def expected_description(shape: tuple[int, ...], accept_flat: bool) -> str:
     return text
 
 
+def accepted_shapes(shape: tuple[int, ...], accept_flat: bool) -> set[tuple[int, ...]]:
+    """The layouts the contract accepts for an answer of the reference's ``shape``."""
+    if shape == ():
+        return {(), (1,), (1, 1)}
+    if len(shape) == 1:
+        (k,) = shape
+        return {(k,), (1, k), (k, 1)}
+    accepted = {shape}
+    if len(shape) == 2 and shape[0] == 1:  # one row (e.g. ∂L/∂h_t with l = 1): as a vector too
+        accepted |= {(shape[1],)}
+    if accept_flat:
+        accepted |= {(1, prod(shape)), (prod(shape),)}
+    return accepted
+
+
 def coerce(value: NDArray[Any], shape: tuple[int, ...], accept_flat: bool) -> Answer | None:
     """The answer reshaped to ``shape`` if it is one of the accepted layouts, else None."""
-    if value.size != prod(shape):
+    if tuple(value.shape) not in accepted_shapes(shape, accept_flat):
         return None
-    squeezed = tuple(s for s in value.shape if s != 1)
-    target = tuple(s for s in shape if s != 1)
-    if value.shape == shape or squeezed == target:
-        return np.asarray(value.real, dtype=np.float64).reshape(shape)
-    if accept_flat and len(squeezed) <= 1:
-        return np.asarray(value.real, dtype=np.float64).reshape(shape)
-    return None
+    return np.asarray(value.real, dtype=np.float64).reshape(shape)
 
 
 def _sizes(case: Case) -> str:
@@ -60,7 +72,7 @@ def _step_text(step: int | None, part: Part) -> str:
 
 
 def _call_problem(
-    out: CallOutput, part: Part, case: Case, step: int | None, expected: str
+    out: CallOutput, part: Part, case: Case, step: int | None, expected: str, where: Where
 ) -> Messages | None:
     ctx = {"function": part.function, "case": case.index, "step": _step_text(step, part)}
     if out.error is not None:
@@ -69,7 +81,7 @@ def _call_problem(
             "raised",
             type=out.error.get("type", "an exception"),
             error=str(out.error.get("message", ""))[:300],
-            where=f" (line {line})" if line else "",
+            where=at(where(line) if line else None),
             **ctx,
         )
     if out.bad_value is not None or out.value is None:
@@ -79,7 +91,7 @@ def _call_problem(
     return None
 
 
-def _answer(raw: RawPart, part: Part, case: Case) -> Answer | Messages:
+def _answer(raw: RawPart, part: Part, case: Case, where: Where) -> Answer | Messages:
     """One case's answer as a float64 array of the reference's shape, or what is wrong with it."""
     shape = case.expected[part.name].shape
     calls = raw.calls.get(case.index, {})
@@ -101,7 +113,9 @@ def _answer(raw: RawPart, part: Part, case: Case) -> Answer | Messages:
                     what="nothing",
                     expected=expected_description(row_shape, False),
                 )
-            problem = _call_problem(out, part, case, step, expected_description(row_shape, False))
+            problem = _call_problem(
+                out, part, case, step, expected_description(row_shape, False), where
+            )
             if problem:
                 return problem
             assert out.value is not None
@@ -113,7 +127,7 @@ def _answer(raw: RawPart, part: Part, case: Case) -> Answer | Messages:
     else:
         out = calls.get(None, CallOutput(bad_value="nothing"))
         problem = _call_problem(
-            out, part, case, None, expected_description(shape, part.accept_flat)
+            out, part, case, None, expected_description(shape, part.accept_flat), where
         )
         if problem:
             return problem
@@ -157,15 +171,24 @@ def _steps_summary(part: Part, case: Case, failing_rows: NDArray[np.bool_]) -> M
 
 
 def evaluate_part(
-    part: Part, raw: RawPart, case_set: CaseSet, assignment: Assignment, timeout_s: float
+    part: Part,
+    raw: RawPart,
+    case_set: CaseSet,
+    assignment: Assignment,
+    timeout_s: float,
+    *,
+    where: Where,
+    load_failed: bool = False,
 ) -> PartReport:
-    """Score one part from the child's raw outcome."""
+    """Score one part from the child's raw outcome; ``where`` places a line for the student."""
     base: dict[str, Any] = {
         "name": part.name,
         "label": part.label,
         "max_score": part.points,
         "bonus": part.bonus,
     }
+    if load_failed:  # the functions never ran: the report's load_error says why
+        return _report(base, "timeout" if raw.state == "timeout" else "error", message("not_run"))
     if raw.state == "missing":
         return _report(base, "missing", message("missing", function=part.function))
     if raw.state == "timeout":
@@ -184,7 +207,7 @@ def evaluate_part(
     problem_is_error = False
     worst: tuple[float, Case, Any] | None = None
     for case in case_set.cases:
-        got = _answer(raw, part, case)
+        got = _answer(raw, part, case, where)
         if isinstance(got, Messages):
             out = raw.calls.get(case.index, {})
             raised = any(o.error is not None for o in out.values())

@@ -1,4 +1,8 @@
-"""The grader's own messages, in English and Chinese. Catalogued mistakes bring their own."""
+"""The grader's own messages, in English and Chinese. Catalogued mistakes bring their own.
+
+A value passed to :func:`message` may itself be a :class:`Messages` (a place such as "cell 4,
+line 2" / "第 4 个单元格第 2 行"): each language's template then gets its own text.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Any
 
 from grader.report import Messages
 
+# {where} is a place already worded for each language: at(source.where(line)), see grader.source.
 TEMPLATES: dict[str, tuple[str, str]] = {
     "passed": ("Correct on all {cases} cases.", "全部 {cases} 个测试用例均正确。"),
     "missing": (
@@ -69,8 +74,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "steps_list": (" Wrong at {p} = {which}.", " 在 {p} = {which} 处错误。"),
     "syntax": (
-        "Syntax error at line {line}: {error}{text}",
-        "第 {line} 行有语法错误：{error}{text}",
+        "Syntax error at {where}: {error}{text}",
+        "{where}有语法错误：{error}{text}",
     ),
     "load_raised": (
         "The file's top-level code raised {type}: {error}{where}.",
@@ -89,7 +94,16 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 
 def message(key: str, **values: Any) -> Messages:
     en, zh = TEMPLATES[key]
-    return Messages(en=en.format(**values), zh=zh.format(**values))
+    in_en = {k: v.en if isinstance(v, Messages) else v for k, v in values.items()}
+    in_zh = {k: v.zh if isinstance(v, Messages) else v for k, v in values.items()}
+    return Messages(en=en.format(**in_en), zh=zh.format(**in_zh))
+
+
+def at(where: Messages | None) -> Messages:
+    """A place in parentheses after an error (" (line 7)", "（第 7 行）"), or nothing."""
+    if where is None:
+        return Messages()
+    return Messages(en=f" ({where.en})", zh=f"（{where.zh}）")
 
 
 def join(*parts: Messages) -> Messages:
