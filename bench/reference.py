@@ -26,7 +26,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -40,6 +39,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 from reference import literal  # noqa: E402
+from reference.mistakes import CaseInputs  # noqa: E402
 from reference.model import Array, backward, forward, loss  # noqa: E402
 
 #: Growth exponents (in n, in l) of each method's operation count.
@@ -47,17 +47,7 @@ OPERATION_EXPONENTS = {"recursion": (2.0, 1.0), "literal": (3.0, 2.0), "fd": (4.
 METHODS = tuple(OPERATION_EXPONENTS)
 
 
-@dataclass(frozen=True)
-class Case:
-    W: Array
-    U: Array
-    b: Array
-    V: Array
-    d: float
-    x: Array
-    h: Array
-    y_pred: float
-    y_gt: float
+Case = CaseInputs
 
 
 def make_case(n: int, l: int, seed: int = 0) -> Case:
