@@ -160,6 +160,9 @@ BAD_VALUES = [
     pytest.param("return np.full(len(h[l]), np.nan)", "NaN", id="nan"),  # NaN everywhere
     pytest.param("return np.full(len(h[l]), -np.inf)", "NaN or inf", id="inf"),  # −inf
     pytest.param("return (y_pred - y_gt) * h[l] + 1j", "complex", id="complex"),  # x + 1j
+    pytest.param(
+        "return ((y_pred - y_gt) * h[l]).astype(complex)", "complex", id="complex-zero-imag"
+    ),  # a complex dtype is refused even when every imaginary part is 0
     pytest.param("return {'V': h[l]}", "a value of type dict", id="dict"),  # a dict of answers
     pytest.param("(y_pred - y_gt) * h[l]", "a value of type NoneType", id="none"),  # no return
     pytest.param("return 'see my notebook'", "a value of type str", id="str"),  # text
