@@ -23,6 +23,7 @@ from typing import Any
 from grader.runner.bwrap import UID_RANGE
 
 ATTACKS = Path(__file__).parent / "data" / "attacks"
+CORRECT_BASE = Path(__file__).parents[1] / "submissions" / "correct_vectorized.py"
 PARTS = ("y_pred", "d", "V", "h", "W", "U", "b")
 ATTACKED = "d"  # attacks inside a part function sit in dL_dd: no other part calls it
 PIDS_ROOT = Path("/sys/fs/cgroup/pids")
@@ -50,9 +51,16 @@ class CliRun:
         return {p["name"]: p["status"] for p in self.report["parts"]}
 
 
+def attack_source(name: str) -> str:
+    """A whole student file: the correct example submission, then the attack file, whose
+    functions replace the correct ones they share a name with and whose top-level code runs."""
+    base = CORRECT_BASE.read_text(encoding="utf-8")
+    return f"{base}\n\n# ---- the attack ----\n{(ATTACKS / name).read_text(encoding='utf-8')}"
+
+
 def submission_from(name: str, dest_dir: Path, **placeholders: str) -> Path:
-    """Copy ``tests/data/attacks/<name>`` into ``dest_dir``, filling ``__KEY__`` placeholders."""
-    text = (ATTACKS / name).read_text(encoding="utf-8")
+    """Write the attack ``name`` as a submission in ``dest_dir``, filling ``__KEY__`` holes."""
+    text = attack_source(name)
     for key, value in placeholders.items():
         text = text.replace(f"__{key}__", value)
     assert "__" + "MARKER__" not in text and "__TARGETS__" not in text and "__PORT__" not in text

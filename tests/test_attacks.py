@@ -17,7 +17,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from attack_support import ATTACKED, ATTACKS, PARTS, grade_attack, submission_from
+from attack_support import (
+    ATTACKED,
+    ATTACKS,
+    PARTS,
+    attack_source,
+    grade_attack,
+    submission_from,
+)
 
 import grader
 import reference
@@ -302,10 +309,10 @@ def test_plain_backend(tmp_path: Path, name: str, expected: set[str]) -> None:
 
 
 def test_attack_files_are_realistic_submissions() -> None:
-    """Every attack file still defines every part's function (a student file, not a script)."""
+    """Every attack submission defines every part's function (a student file, not a script)."""
     for path in sorted(ATTACKS.glob("*.py")):
         if path.name == "hijack_numpy.py":
             continue
-        text = path.read_text(encoding="utf-8")
+        text = attack_source(path.name)
         for fn in ("dL_dy_pred", "dL_dd", "dL_dV", "dL_dh", "dL_dW", "dL_dU", "dL_db"):
             assert f"def {fn}(" in text, (path.name, fn)
