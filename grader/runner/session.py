@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import selectors
 import signal
 import struct
@@ -111,6 +112,11 @@ class _Reader:
     output: bytearray = field(default_factory=bytearray)
     output_bytes: int = 0
     eof: bool = False
+    selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
+
+    def __post_init__(self) -> None:
+        self.selector.register(self.child.results, selectors.EVENT_READ, "results")
+        self.selector.register(self.child.output, selectors.EVENT_READ, "output")
 
 
 def run_job(job: JobSpec, backend: SandboxBackend, limits: Limits) -> RawRun:
@@ -198,6 +204,7 @@ def _drive(
         run.parts[current].message = stop.message
         return parts[index + 1 :]
     finally:
+        reader.selector.close()
         run.output_bytes += reader.output_bytes
         if run.children == 1:  # later children re-run the same top-level code: keep one copy
             excerpt += reader.output[: max(0, EXCERPT_BYTES - len(excerpt))]
@@ -223,55 +230,49 @@ def _next_frame(reader: _Reader, deadline: float, run: RawRun) -> tuple[dict[str
     """The next complete frame, reading results and output until then or the deadline."""
     limits = reader.limits
     max_payload = (limits.max_result_kb << 10) + 4096  # .npy header on top of the data
-    with selectors.DefaultSelector() as sel:
-        sel.register(reader.child.results, selectors.EVENT_READ, "results")
-        sel.register(reader.child.output, selectors.EVENT_READ, "output")
-        while True:
-            if len(reader.buffer) >= _HEADER.size:
-                jlen, plen = _HEADER.unpack_from(reader.buffer)
-                if jlen > MAX_HEADER_BYTES or plen > max_payload:
-                    raise _Stop(
-                        "error", f"returned a value over the {limits.max_result_kb} KiB limit"
-                    )
-                total = _HEADER.size + jlen + plen
-                if len(reader.buffer) >= total:
-                    raw = bytes(reader.buffer[_HEADER.size : _HEADER.size + jlen])
-                    payload = bytes(reader.buffer[_HEADER.size + jlen : total])
-                    del reader.buffer[:total]
-                    try:
-                        header = json.loads(raw)
-                    except ValueError:
-                        raise _Stop("error", "the child sent a malformed message") from None
-                    if not isinstance(header, dict):
-                        raise _Stop("error", "the child sent a malformed message")
-                    return header, payload
-            if reader.eof:
-                raise _Stop("error", _death_message(reader.child))
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _Stop("timeout", "")
-            for key, _ in sel.select(timeout=remaining):
-                stream = key.fileobj
-                chunk = _read_some(stream)
-                if key.data == "output":
-                    if not chunk:
-                        sel.unregister(stream)
-                        continue
-                    reader.output_bytes += len(chunk)
-                    room = EXCERPT_BYTES - len(reader.output)
-                    if room > 0:
-                        reader.output += chunk[:room]
-                    if reader.output_bytes > limits.output_kb << 10:
-                        raise _Stop("error", f"printed more than {limits.output_kb} KiB")
-                elif chunk:
-                    reader.buffer += chunk
-                else:
-                    reader.eof = True
+    sel = reader.selector
+    while True:
+        if len(reader.buffer) >= _HEADER.size:
+            jlen, plen = _HEADER.unpack_from(reader.buffer)
+            if jlen > MAX_HEADER_BYTES or plen > max_payload:
+                raise _Stop("error", f"returned a value over the {limits.max_result_kb} KiB limit")
+            total = _HEADER.size + jlen + plen
+            if len(reader.buffer) >= total:
+                raw = bytes(reader.buffer[_HEADER.size : _HEADER.size + jlen])
+                payload = bytes(reader.buffer[_HEADER.size + jlen : total])
+                del reader.buffer[:total]
+                try:
+                    header = json.loads(raw)
+                except ValueError:
+                    raise _Stop("error", "the child sent a malformed message") from None
+                if not isinstance(header, dict):
+                    raise _Stop("error", "the child sent a malformed message")
+                return header, payload
+        if reader.eof:
+            raise _Stop("error", _death_message(reader.child))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Stop("timeout", "")
+        for key, _ in sel.select(timeout=remaining):
+            stream = key.fileobj
+            chunk = _read_some(stream)
+            if key.data == "output":
+                if not chunk:
+                    sel.unregister(stream)
+                    continue
+                reader.output_bytes += len(chunk)
+                room = EXCERPT_BYTES - len(reader.output)
+                if room > 0:
+                    reader.output += chunk[:room]
+                if reader.output_bytes > limits.output_kb << 10:
+                    raise _Stop("error", f"printed more than {limits.output_kb} KiB")
+            elif chunk:
+                reader.buffer += chunk
+            else:
+                reader.eof = True
 
 
 def _read_some(stream: Any) -> bytes:
-    import os
-
     try:
         return os.read(stream.fileno(), 1 << 16)
     except OSError:
