@@ -12,12 +12,12 @@ from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
 from grader.cases import CaseSet, CaseSetKind, load_case_set
-from grader.errors import AssignmentError
+from grader.errors import AssignmentError, SandboxError
 from grader.evaluate import evaluate_part
 from grader.messages import at, message
 from grader.report import GradeReport, Lang, Messages, SubmissionInfo
-from grader.runner.backend import SandboxBackend
-from grader.runner.select import choose_backend
+from grader.runner.backend import PlainBackend, SandboxBackend
+from grader.runner.select import choose_backend, warn_fallback
 from grader.runner.session import JobSpec, RawRun, run_job
 from grader.settings import Settings, get_settings
 from grader.source import Source, read_source
@@ -57,6 +57,7 @@ def grade_source(
     if isinstance(case_set, str):
         secret = settings.resolved_secret() if case_set == "hidden" else None
         case_set = load_case_set(assignment, case_set, secret)
+    chosen_here = backend is None
     backend = backend or choose_backend(settings)
     chosen = [p for p in assignment.parts if parts is None or p.name in parts]
     if parts is not None and len(chosen) != len(set(parts)):
@@ -76,7 +77,14 @@ def grade_source(
         ],
         cases=[{"index": c.index, "inputs": c.inputs} for c in case_set.cases],
     )
-    raw = run_job(job, backend, settings.limits)
+    try:
+        raw = run_job(job, backend, settings.limits)
+    except SandboxError as exc:
+        # bwrap is installed but cannot start a job here (no student code has run yet).
+        if not (chosen_here and settings.sandbox == "auto" and backend.name != "plain"):
+            raise
+        warn_fallback(str(exc))
+        raw = run_job(job, PlainBackend(), settings.limits)
     part_reports = [
         evaluate_part(
             p,

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from grader.errors import SandboxError
@@ -9,6 +15,7 @@ from grader.runner.bwrap import bwrap_works
 from grader.runner.select import choose_backend, require_confined
 from grader.settings import get_settings
 
+ROOT = Path(__file__).resolve().parents[1]
 needs_bwrap = pytest.mark.skipif(bwrap_works() is not None, reason=f"bwrap: {bwrap_works()}")
 
 
@@ -43,3 +50,33 @@ def test_untrusted_grading_refuses_the_plain_backend(allow: bool, refused: bool)
 def test_hardened_backend_is_always_accepted() -> None:
     settings = get_settings(sandbox="bwrap")
     require_confined(choose_backend(settings), settings)
+
+
+BROKEN_BWRAP = "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n"
+
+
+@pytest.mark.parametrize(
+    ("sandbox", "code", "ran"),
+    [
+        pytest.param("auto", 0, "plain", id="auto-falls-back"),  # warn, then grade on plain
+        pytest.param("bwrap", 2, None, id="bwrap-required-fails"),  # asked for: a clear error
+    ],
+)
+def test_a_bwrap_that_cannot_start_jobs(
+    sandbox: str, code: int, ran: str | None, tmp_path: Path
+) -> None:
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text(BROKEN_BWRAP)
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake.parent}:{os.environ['PATH']}", "GRADER_SANDBOX": sandbox}
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "check", str(ROOT / "submissions/correct_loops.py"),
+         "--json"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == code, proc.stderr
+    assert "Permission denied" in proc.stderr  # bwrap's own words reach the operator
+    if ran is not None:
+        assert json.loads(proc.stdout)["sandbox"] == ran
+        assert "warning" in proc.stderr

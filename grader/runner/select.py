@@ -15,19 +15,29 @@ FALLBACK_WARNING = (
 )
 
 
-def choose_backend(settings: Settings, *, warn: bool = True) -> SandboxBackend:
-    """The hardened backend when it works here; else the plain one, with a warning."""
+def warn_fallback(reason: str) -> None:
+    print(FALLBACK_WARNING.format(reason=reason), file=sys.stderr)
+
+
+def choose_backend(settings: Settings, *, probe: bool = False) -> SandboxBackend:
+    """The hardened backend when bwrap is installed (and, with ``probe``, runs a trial job);
+    else the plain one, with a warning. Without ``probe``, a bwrap that is installed but cannot
+    start a job shows as a SandboxError from the run, before any student code runs: see
+    :func:`grader.core.grade_source`, which then falls back."""
     from grader.runner.bwrap import BwrapBackend, bwrap_works
 
     if settings.sandbox == "plain":
         return PlainBackend()
-    reason = bwrap_works()
+    try:
+        backend = BwrapBackend()
+        reason = bwrap_works() if probe else None
+    except SandboxError as exc:
+        reason = str(exc)
     if reason is None:
-        return BwrapBackend()
+        return backend
     if settings.sandbox == "bwrap":
         raise SandboxError(reason)
-    if warn:
-        print(FALLBACK_WARNING.format(reason=reason), file=sys.stderr)
+    warn_fallback(reason)
     return PlainBackend()
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from grader.errors import SandboxError
 from grader.runner.backend import Child, SandboxBackend
 from grader.runner.limits import Limits
 
@@ -152,13 +153,14 @@ def _drive(
     reader = _Reader(child, limits)
     current: str | None = None
     deadline = time.monotonic() + limits.load_timeout_s + 5.0  # start-up: interpreter + numpy
-    loaded = False
+    started = loaded = False
     index = 0
     try:
         while True:
             header, payload = _next_frame(reader, deadline, run)
             event = header.get("event")
-            if event == "started":
+            if event == "started" and not started:
+                started = True
                 deadline = time.monotonic() + limits.load_timeout_s
             elif event == "load_error":
                 run.load_error = header
@@ -189,6 +191,12 @@ def _drive(
             else:
                 raise _Stop("error", f"the child sent an unexpected message {event!r}")
     except _Stop as stop:
+        if not started:  # no student code has run: the sandbox itself could not start a job
+            said = bytes(reader.output).decode("utf-8", "replace").strip().splitlines()
+            raise SandboxError(
+                f"the {run.backend} sandbox could not start a job: {stop.message or 'timed out'}"
+                + (f" ({said[-1][:300]})" if said else "")
+            ) from None
         if not loaded:
             # Top-level code never finished: every part shares its fate.
             run.load_error = {"kind": stop.state, "message": stop.message}
