@@ -175,5 +175,17 @@ def _public_cases(assignment: Path | None) -> tuple[dict[str, Any], Assignment]:
         raise fail(str(exc)) from None
 
 
+def _register_instructor_commands() -> None:
+    # Each shell registers its own commands; their modules import only typer at load time.
+    from grader.batch.cli import register as register_batch
+    from grader.web.cli import register as register_web
+
+    register_batch(app)
+    register_web(app)
+
+
+_register_instructor_commands()
+
+
 def main() -> None:
     app()

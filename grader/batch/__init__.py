@@ -1,0 +1,1 @@
+"""Instructor batch grading: find submissions, grade them in parallel, write the gradebook."""

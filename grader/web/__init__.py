@@ -1,0 +1,1 @@
+"""The web submission service (FastAPI): accounts by token, a durable queue, the student page."""
