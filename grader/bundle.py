@@ -27,8 +27,11 @@ def build_bundle(out: Path, assignment_path: Path | None = None) -> Path:
         raise GraderError(f"{out} is not empty: choose a new folder for the student package")
     out.mkdir(parents=True, exist_ok=True)
     grader_src = Path(__file__).parent
+    # The instructor's shells (web service, batch grading) stay out of the student copy.
     shutil.copytree(
-        grader_src, out / "grader", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        grader_src,
+        out / "grader",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "web", "batch"),
     )
     data = out / DATA_PACKAGE
     data.mkdir()

@@ -24,6 +24,7 @@ def test_student_bundle_installs_and_checks_without_reference(tmp_path: Path) ->
     )
     files = [p for p in out.rglob("*") if p.is_file()]
     assert not (out / "reference").exists()
+    assert not (out / "grader" / "web").exists() and not (out / "grader" / "batch").exists()
     reference_sources = [
         p.read_text(encoding="utf-8")
         for p in (ROOT / "reference").glob("*.py")
