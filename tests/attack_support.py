@@ -23,6 +23,8 @@ from typing import Any
 from grader.runner.bwrap import UID_RANGE
 
 ATTACKS = Path(__file__).parent / "data" / "attacks"
+#: The hardened backend the attacks run against (the suite runs once per hardened backend).
+HARDENED = ["bwrap"]
 CORRECT_BASE = Path(__file__).parents[1] / "submissions" / "correct_vectorized.py"
 PARTS = ("y_pred", "d", "V", "h", "W", "U", "b")
 ATTACKED = "d"  # attacks inside a part function sit in dL_dd: no other part calls it
@@ -109,7 +111,7 @@ def run_cli(
     )
     # One JSON document and nothing else: json.loads rejects trailing data.
     run.report = json.loads(run.stdout)
-    assert run.report["sandbox"] == sandbox
+    assert run.report["sandbox"] == {"pool": "bwrap-pool"}.get(sandbox, sandbox)
     assert [p["name"] for p in run.report["parts"]] == list(PARTS)
     return run
 
@@ -236,7 +238,7 @@ def grade_attack(
     submission: Path,
     cwd: Path,
     *,
-    sandbox: str = "bwrap",
+    sandbox: str | None = None,
     extra_env: dict[str, str] | None = None,
     max_pids: int = 300,
 ) -> CliRun:
@@ -246,6 +248,7 @@ def grade_attack(
     returns nothing of the job may be alive (no process in the cgroup, none with a job uid)
     and no file of a job uid may be in the host's world-writable folders.
     """
+    sandbox = sandbox or HARDENED[0]
     workdirs_before = plain_workdirs()
     processes_before = job_processes()
     with pids_cgroup(max_pids) as group:

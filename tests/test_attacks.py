@@ -14,12 +14,14 @@ import sys
 import sysconfig
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from attack_support import (
     ATTACKED,
     ATTACKS,
+    HARDENED,
     PARTS,
     attack_source,
     grade_attack,
@@ -31,6 +33,22 @@ import reference
 from grader.runner.bwrap import bwrap_works
 
 _BWRAP_PROBLEM = bwrap_works()
+
+
+@pytest.fixture(autouse=True, params=["bwrap", "pool"])
+def hardened_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every attack runs against the per-job sandbox and against the warm pool."""
+    name = request.node.originalname
+    if request.param == "pool" and name in {
+        "test_plain_backend",
+        "test_attack_files_are_realistic_submissions",
+    }:
+        pytest.skip("not about a hardened backend")
+    HARDENED[0] = request.param
+    yield request.param
+    HARDENED[0] = "bwrap"
+
+
 needs_bwrap = pytest.mark.skipif(
     _BWRAP_PROBLEM is not None, reason=f"the hardened sandbox cannot run here: {_BWRAP_PROBLEM}"
 )

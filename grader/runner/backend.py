@@ -35,9 +35,33 @@ CHILD_ENV = {
 }
 
 
+class SandboxChild(Protocol):
+    """A started job: write the job to ``stdin``, read ``output`` and ``results``."""
+
+    @property
+    def stdin(self) -> IO[bytes]: ...
+
+    @property
+    def output(self) -> IO[bytes]: ...
+
+    @property
+    def results(self) -> IO[bytes]: ...
+
+    #: The status comes through a wrapper (bwrap): signal n shows as 128 + n.
+    via_shell_status: bool
+
+    def wait(self, timeout: float) -> int:
+        """The exit status (negative: killed by that signal); TimeoutError if still running."""
+        ...
+
+    def close(self) -> int:
+        """Kill whatever is left of the job, reap it, release its resources; the status."""
+        ...
+
+
 @dataclass
 class Child:
-    """A started child: write the job to ``stdin``, read ``output`` and ``results``."""
+    """A job in a child process of the grader (the plain and bwrap backends)."""
 
     process: subprocess.Popen[bytes]
     results: IO[bytes]
@@ -61,6 +85,12 @@ class Child:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.kill()
 
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TimeoutError from None
+
     def close(self) -> int:
         """Kill what is left, reap, release pipes and the working folder; the exit status."""
         self.kill()
@@ -80,7 +110,7 @@ class SandboxBackend(Protocol):
 
     name: str
 
-    def start(self, limits: Limits) -> Child: ...
+    def start(self, limits: Limits) -> SandboxChild: ...
 
 
 def python_command() -> list[str]:

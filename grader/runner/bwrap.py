@@ -39,6 +39,10 @@ UID_RANGE = (1 << 20, (1 << 20) + (1 << 16))
 SYSTEM_LIB_DIRS = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib")
 
 
+def random_uid() -> int:
+    return UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
+
+
 def runtime_prefix() -> Path:
     return Path(sys.base_prefix).resolve()
 
@@ -78,6 +82,20 @@ class BwrapBackend:
         self.as_root = os.geteuid() == 0
 
     def argv(self, limits: Limits, results_fd: int) -> list[str]:
+        """bwrap's command line for one job: the runner reads the job, then drops to a uid."""
+        args = [*self.view_args(limits, [(CHILD_SCRIPT, SANDBOX_CHILD)]),
+                *self.python_args(), SANDBOX_CHILD, str(results_fd)]  # fmt: skip
+        if self.as_root:
+            uid = random_uid()
+            args += [str(uid), str(uid)]
+        return args
+
+    def python_args(self) -> list[str]:
+        return [str(runtime_executable()), "-I", "-S", "-B", "-u"]
+
+    def view_args(self, limits: Limits, scripts: list[tuple[Path, str]]) -> list[str]:
+        """bwrap's options up to and including ``--``: the view described in the docstring,
+        with each trusted script bound read-only at its sandbox path."""
         prefix = runtime_prefix()
         args = [
             self.bwrap,
@@ -90,7 +108,7 @@ class BwrapBackend:
         binds = [(lib, lib) for lib in _existing(SYSTEM_LIB_DIRS)]
         binds.append((str(prefix), str(prefix)))
         binds += [(str(d), f"{SANDBOX_SITE}/{d.name}") for d in numpy_dirs()]
-        binds.append((str(CHILD_SCRIPT), SANDBOX_CHILD))
+        binds += [(str(src), dest) for src, dest in scripts]
         # bwrap creates missing parents of a mount point with mode 0700, which the job's uid
         # could not traverse: create them world-searchable first.
         parents = {str(p) for _, dest in binds for p in Path(dest).parents if str(p) != "/"}
@@ -109,12 +127,7 @@ class BwrapBackend:
         env = {**CHILD_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "GRADER_SITE": SANDBOX_SITE}
         for key, value in env.items():
             args += ["--setenv", key, value]
-        args += ["--chdir", "/tmp", "--", str(runtime_executable()), "-I", "-S", "-B", "-u",
-                 SANDBOX_CHILD, str(results_fd)]  # fmt: skip
-        if self.as_root:
-            uid = UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
-            args += [str(uid), str(uid)]
-        return args
+        return [*args, "--chdir", "/tmp", "--"]
 
     def start(self, limits: Limits) -> Child:
         r, w = os.pipe()

@@ -219,7 +219,12 @@ def drop_privileges(uid: int, gid: int) -> None:
 
 def main() -> None:
     results_fd = int(sys.argv[1])
-    drop_to = [int(v) for v in sys.argv[2:4]] if len(sys.argv) >= 4 else None
+    drop_to = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) >= 4 else None
+    run(results_fd, drop_to)
+
+
+def run(results_fd: int, drop_to: tuple[int, int] | None) -> None:
+    """Read the job on fd 0, run it, answer on ``results_fd``; as ``drop_to`` (uid, gid)."""
     job, payload = read_job(0)
     os.close(0)
     os.open(os.devnull, os.O_RDONLY)  # fd 0 again: input() sees end of file, never blocks

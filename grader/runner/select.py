@@ -19,15 +19,32 @@ def warn_fallback(reason: str) -> None:
     print(FALLBACK_WARNING.format(reason=reason), file=sys.stderr)
 
 
-def choose_backend(settings: Settings, *, probe: bool = False) -> SandboxBackend:
+def choose_backend(
+    settings: Settings, *, probe: bool = False, warm: bool = False
+) -> SandboxBackend:
     """The hardened backend when bwrap is installed (and, with ``probe``, runs a trial job);
     else the plain one, with a warning. Without ``probe``, a bwrap that is installed but cannot
     start a job shows as a SandboxError from the run, before any student code runs: see
-    :func:`grader.core.grade_source`, which then falls back."""
+    :func:`grader.core.grade_source`, which then falls back.
+
+    ``warm`` (many jobs to come: batch grading, the server) prefers the warm pool, which forks
+    each job from a worker that has numpy loaded; ``sandbox = "pool"`` asks for it outright.
+    """
     from grader.runner.bwrap import BwrapBackend, bwrap_works
 
     if settings.sandbox == "plain":
         return PlainBackend()
+    if settings.sandbox == "pool" or (warm and settings.sandbox == "auto"):
+        from grader.runner.zygote import PoolBackend
+
+        try:
+            pool = PoolBackend(settings.limits)
+            pool.warm_up()
+            return pool
+        except SandboxError as exc:
+            if settings.sandbox == "pool":
+                raise
+            print(f"note: no warm pool ({exc}); each job starts its own sandbox", file=sys.stderr)
     try:
         backend = BwrapBackend()
         reason = bwrap_works() if probe else None

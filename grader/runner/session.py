@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from grader.errors import SandboxError
-from grader.runner.backend import Child, SandboxBackend
+from grader.runner.backend import SandboxBackend, SandboxChild
 from grader.runner.limits import Limits
 
 _HEADER = struct.Struct(">II")
@@ -107,7 +107,7 @@ class _Stop(Exception):
 
 @dataclass
 class _Reader:
-    child: Child
+    child: SandboxChild
     limits: Limits
     buffer: bytearray = field(default_factory=bytearray)
     output: bytearray = field(default_factory=bytearray)
@@ -137,7 +137,7 @@ def run_job(job: JobSpec, backend: SandboxBackend, limits: Limits) -> RawRun:
 
 
 def _drive(
-    child: Child,
+    child: SandboxChild,
     job: JobSpec,
     parts: list[dict[str, Any]],
     limits: Limits,
@@ -287,10 +287,10 @@ def _read_some(stream: Any) -> bytes:
         return b""
 
 
-def _death_message(child: Child) -> str:
+def _death_message(child: SandboxChild) -> str:
     """Why the child ended without finishing, from its exit status."""
     try:
-        code = child.process.wait(timeout=2.0)
+        code = child.wait(timeout=2.0)
     except Exception:
         return "the process closed its result channel and stopped answering"
     # A signal shows as a negative status for a direct child, and as 128 + n through bwrap.
