@@ -1,8 +1,9 @@
 """Per-job overhead of each sandbox backend against a bare `python -c "import numpy"`.
 
 Prints, for N runs each, the median wall time of: the bare interpreter importing numpy (the
-floor every process-per-job design pays), one plain-backend job and one bubblewrap job of a
-trivial submission on the public case set, and their ratios to the floor, all in the same run.
+floor every process-per-job design pays), one plain-backend job, one bubblewrap job and one
+job forked by the warm pool, of a trivial submission on the public case set, and their ratios
+to the floor, all in the same run.
 
     python bench/sandbox.py [--runs 20]
 """
@@ -63,6 +64,14 @@ def main() -> None:
             rows.append(("bwrap backend job", median_time(
                 lambda: grade(sub, assignment, settings, case_set=cases, backend=bw,
                               parts=["d"]), args.runs)))  # fmt: skip
+            from grader.runner.zygote import PoolBackend
+
+            pool = PoolBackend()
+            pool.warm_up()
+            rows.append(("pool backend job (warm)", median_time(
+                lambda: grade(sub, assignment, settings, case_set=cases, backend=pool,
+                              parts=["d"]), args.runs)))  # fmt: skip
+            pool.close()
         else:
             print(f"bwrap skipped: {reason}")
     print(f"{'what':28} {'median s':>9} {'× floor':>8}   ({args.runs} runs each)")
