@@ -7,6 +7,7 @@ on the report; only the caller's mistakes raise (see :mod:`grader.errors`).
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from grader.messages import at, message
 from grader.report import GradeReport, Lang, Messages, SubmissionInfo
 from grader.runner.backend import PlainBackend, SandboxBackend
 from grader.runner.select import choose_backend, warn_fallback
-from grader.runner.session import JobSpec, RawRun, run_job
+from grader.runner.session import JobSpec, RawRun, WireInputs, run_job
 from grader.settings import Settings, get_settings
 from grader.source import Source, read_source
 from grader.version import __version__
@@ -75,7 +76,7 @@ def grade_source(
             }
             for p in chosen
         ],
-        cases=[{"index": c.index, "inputs": c.inputs} for c in case_set.cases],
+        inputs=wire_inputs(case_set),
     )
     try:
         raw = run_job(job, backend, settings.limits)
@@ -119,6 +120,21 @@ def grade_source(
         output_bytes=raw.output_bytes,
         notes=list(source.notes),
     )
+
+
+_WIRE_CACHE: dict[int, tuple[weakref.ref[CaseSet], WireInputs]] = {}
+
+
+def wire_inputs(case_set: CaseSet) -> WireInputs:
+    """The case set's inputs encoded for the child, once per case set object."""
+    key = id(case_set)
+    cached = _WIRE_CACHE.get(key)
+    if cached is not None and cached[0]() is case_set:
+        return cached[1]
+    wire = WireInputs.encode([{"index": c.index, "inputs": c.inputs} for c in case_set.cases])
+    _WIRE_CACHE[key] = (weakref.ref(case_set), wire)
+    weakref.finalize(case_set, _WIRE_CACHE.pop, key, None)
+    return wire
 
 
 def _load_error(raw: RawRun, settings: Settings, source: Source) -> Messages | None:

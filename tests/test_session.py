@@ -11,6 +11,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.assignment import load_assignment
@@ -271,3 +272,29 @@ for _header in (
 def test_forged_frames_from_the_submission_cannot_crash_the_grader(tmp_path: Path) -> None:
     report = run(write_submission(tmp_path, FORGED_FRAMES), parts=["y_pred"])
     assert report.part("y_pred").status != "passed"
+
+
+WIRE = [
+    pytest.param({"dtype": "<f8", "shape": [2]}, np.zeros(2).tobytes(), None, id="float64"),
+    pytest.param({"dtype": "<f4", "shape": []}, np.float32(1).tobytes(), None, id="float32-0d"),
+    pytest.param({"dtype": "|O", "shape": [1]}, b"\0" * 8, "not a number", id="object"),
+    pytest.param({"dtype": "<U1", "shape": [1]}, b"\0" * 4, "not a number", id="text"),
+    pytest.param({"dtype": "[('a', 'O')]", "shape": [1]}, b"", "malformed", id="record-str"),
+    pytest.param({"dtype": "<f8", "shape": [3]}, b"\0" * 8, "size", id="short-payload"),
+    pytest.param({"dtype": "<f8", "shape": [-1]}, b"\0" * 8, "bad shape", id="negative-dim"),
+    pytest.param({"dtype": "<f8", "shape": [1.5]}, b"\0" * 8, "bad shape", id="float-dim"),
+    pytest.param({"shape": [1]}, b"\0" * 8, "no dtype", id="no-dtype"),
+]
+
+
+@pytest.mark.parametrize(("header", "payload", "problem"), WIRE)
+def test_untrusted_array_frames_decode_only_plain_numbers(
+    header: dict, payload: bytes, problem: str | None
+) -> None:
+    from grader.runner.session import decode_array
+
+    got = decode_array(header, payload)
+    if problem is None:
+        assert isinstance(got, np.ndarray) and list(got.shape) == header["shape"]
+    else:
+        assert isinstance(got, str) and problem in got

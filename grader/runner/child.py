@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import io
 import json
 import os
 import resource
@@ -34,7 +33,7 @@ import numpy as np
 _write = os.write
 _dumps = json.dumps
 _pack = struct.pack
-_write_array = np.lib.format.write_array
+_tobytes = np.ndarray.tobytes
 _asarray = np.asarray
 _HEADER = struct.Struct(">II")
 
@@ -68,6 +67,16 @@ def read_job(fd: int) -> tuple[dict[str, Any], bytes]:
 
     jlen, plen = _HEADER.unpack(read_exact(_HEADER.size))
     return json.loads(read_exact(jlen)), read_exact(plen)
+
+
+def decode_inputs(case: dict[str, Any], payload: bytes) -> dict[str, Any]:
+    """One case's inputs: its scalars, and its arrays as read-only views of the payload
+    (every call gets fresh copies)."""
+    inputs: dict[str, Any] = dict(case["scalars"])
+    for name, dtype, shape, offset, nbytes in case["arrays"]:
+        dt = np.dtype(dtype)
+        inputs[name] = np.frombuffer(payload, dt, nbytes // dt.itemsize, offset).reshape(shape)
+    return inputs
 
 
 def apply_limits(limits: dict[str, int]) -> None:
@@ -109,7 +118,8 @@ def describe(exc: BaseException, filename: str) -> dict[str, Any]:
 
 
 def encode(value: Any, max_payload: int) -> tuple[dict[str, Any], bytes]:
-    """A return value as a header and .npy bytes, or a header describing why it cannot be."""
+    """A return value as a header (dtype, shape) and its raw C-order bytes, or a header
+    describing why it cannot be sent."""
     try:
         arr = _asarray(value)
     except BaseException as exc:
@@ -120,9 +130,7 @@ def encode(value: Any, max_payload: int) -> tuple[dict[str, Any], bytes]:
         }, b""
     if arr.nbytes > max_payload:
         return {"bad_value": f"an array of shape {arr.shape} ({arr.nbytes} bytes)"}, b""
-    buf = io.BytesIO()
-    _write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
-    return {}, buf.getvalue()
+    return {"dtype": arr.dtype.str, "shape": list(arr.shape)}, _tobytes(arr)
 
 
 def bind(fn: Any, accepted: set[str], step_param: str | None) -> tuple[list[str], bool] | str:
@@ -229,14 +237,7 @@ def run(results_fd: int, drop_to: tuple[int, int] | None) -> None:
     os.close(0)
     os.open(os.devnull, os.O_RDONLY)  # fd 0 again: input() sees end of file, never blocks
     chan = Channel(results_fd, job["max_result_bytes"])
-    arrays = np.load(io.BytesIO(payload), allow_pickle=False)
-    cases = [
-        {
-            "index": c["index"],
-            "inputs": {**c["scalars"], **{k: arrays[f"{c['index']}/{k}"] for k in c["arrays"]}},
-        }
-        for c in job["cases"]
-    ]
+    cases = [{"index": c["index"], "inputs": decode_inputs(c, payload)} for c in job["cases"]]
     filename = job["filename"]
     source = job["source"]
     apply_limits(job["limits"])

@@ -8,7 +8,6 @@ the parts after it. Normally one child runs every part.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import selectors
@@ -61,6 +60,34 @@ class RawRun:
     children: int = 0
 
 
+@dataclass(frozen=True)
+class WireInputs:
+    """The cases' inputs as the child reads them: per case its scalars and, for each array,
+    (name, dtype, shape, offset, nbytes) into one buffer of raw C-order bytes."""
+
+    cases: list[dict[str, Any]]
+    payload: bytes
+
+    @classmethod
+    def encode(cls, cases: list[dict[str, Any]]) -> WireInputs:
+        """From ``[{"index", "inputs"}]``; built once per case set (see core)."""
+        chunks: list[bytes] = []
+        offset = 0
+        wire_cases = []
+        for c in cases:
+            scalars, arrays = {}, []
+            for k, v in c["inputs"].items():
+                if isinstance(v, np.ndarray):
+                    data = np.ascontiguousarray(v).tobytes()
+                    arrays.append([k, v.dtype.str, list(v.shape), offset, len(data)])
+                    chunks.append(data)
+                    offset += len(data)
+                else:
+                    scalars[k] = v
+            wire_cases.append({"index": c["index"], "scalars": scalars, "arrays": arrays})
+        return cls(wire_cases, b"".join(chunks))
+
+
 @dataclass
 class JobSpec:
     """What the child is told: no expected answers, no seeds, no secrets."""
@@ -68,33 +95,19 @@ class JobSpec:
     source: str
     filename: str
     parts: list[dict[str, Any]]
-    cases: list[dict[str, Any]]  # {"index", "inputs"}
+    inputs: WireInputs
 
     def frame(self, parts: list[dict[str, Any]], limits: Limits) -> bytes:
-        arrays: dict[str, NDArray[Any]] = {}
-        cases = []
-        for c in self.cases:
-            scalars, names = {}, []
-            for k, v in c["inputs"].items():
-                if isinstance(v, np.ndarray):
-                    arrays[f"{c['index']}/{k}"] = v
-                    names.append(k)
-                else:
-                    scalars[k] = v
-            cases.append({"index": c["index"], "scalars": scalars, "arrays": names})
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)  # type: ignore[arg-type]
         header = {
             "source": self.source,
             "filename": self.filename,
             "parts": parts,
-            "cases": cases,
+            "cases": self.inputs.cases,
             "limits": limits.child_rlimits(len(parts)),
             "max_result_bytes": limits.max_result_kb << 10,
         }
         data = json.dumps(header).encode()
-        payload = buf.getvalue()
-        return _HEADER.pack(len(data), len(payload)) + data + payload
+        return _HEADER.pack(len(data), len(self.inputs.payload)) + data + self.inputs.payload
 
 
 class _Stop(Exception):
@@ -225,13 +238,44 @@ def _store(part: RawPart, header: dict[str, Any], payload: bytes) -> None:
     elif "bad_value" in header:
         out.bad_value = str(header["bad_value"])[:500]
     else:
-        try:
-            out.value = np.load(io.BytesIO(payload), allow_pickle=False)
-        except Exception as exc:
-            out.bad_value = f"malformed array data ({type(exc).__name__})"
+        value = decode_array(header, payload)
+        if isinstance(value, str):
+            out.bad_value = value
+        else:
+            out.value = value
     case, step = header.get("case"), header.get("step")
     if isinstance(case, int) and (step is None or isinstance(step, int)):
         part.calls.setdefault(case, {})[step] = out
+
+
+#: Result dtypes the parent accepts: numbers only, never objects, records or strings.
+_NUMERIC_KINDS = "biufc"
+_MAX_NDIM = 8
+
+
+def decode_array(header: dict[str, Any], payload: bytes) -> NDArray[Any] | str:
+    """An array from an untrusted (dtype, shape) header and raw bytes, or why it is malformed.
+
+    Nothing is evaluated: the dtype must be a plain number type, the shape a short list of
+    non-negative ints, and the byte count must match them exactly.
+    """
+    dtype, shape = header.get("dtype"), header.get("shape")
+    if not isinstance(dtype, str) or len(dtype) > 8 or not isinstance(shape, list):
+        return "malformed array data (no dtype or shape)"
+    if len(shape) > _MAX_NDIM or not all(type(n) is int and n >= 0 for n in shape):
+        return "malformed array data (bad shape)"
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        return "malformed array data (bad dtype)"
+    if dt.kind not in _NUMERIC_KINDS or dt.fields is not None or dt.subdtype is not None:
+        return "malformed array data (not a number type)"
+    count = 1
+    for n in shape:
+        count *= n
+    if count * dt.itemsize != len(payload):
+        return "malformed array data (size does not match shape)"
+    return np.frombuffer(payload, dt, count).reshape(shape)
 
 
 def _next_frame(reader: _Reader, deadline: float, run: RawRun) -> tuple[dict[str, Any], bytes]:
