@@ -1,9 +1,171 @@
-"""CLI commands of batch grading (registered on the main app by grader.cli)."""
+"""CLI commands of batch grading (registered on the main app by grader.cli).
+
+Only typer and the standard library are imported at load time; each command imports what it
+uses, so ``grader check`` does not pay for Jinja2, YAML or Dask.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+
+
+class Format(StrEnum):
+    csv = "csv"
+    canvas = "canvas"
+
+
+class ExecutorKind(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+class Language(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def batch(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="the submissions: flat, per-student folders, "
+            "a Canvas download or a Gradescope export"
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="output folder (re-runs resume in it)")],
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="parallel jobs (default: one per core)",
+        ),
+    ] = None,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--secret-file",
+            help="file holding the secret (default: GRADER_SECRET)",
+        ),
+    ] = None,
+    lang: Annotated[
+        Language, typer.Option("--lang", help="language of the feedback files")
+    ] = Language.en,
+    allow_unconfined: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unconfined", help="accept the plain backend when bubblewrap cannot run"
+        ),
+    ] = False,
+    fmt: Annotated[
+        Format, typer.Option("--format", help="csv, or canvas (also OUT/canvas.csv)")
+    ] = Format.csv,
+    canvas_roster: Annotated[
+        Path | None,
+        typer.Option(
+            "--canvas-roster",
+            help="Canvas gradebook export CSV (for --format canvas)",
+        ),
+    ] = None,
+    canvas_column: Annotated[
+        str, typer.Option("--canvas-column", help="the Canvas assignment column header")
+    ] = "",
+    executor: Annotated[
+        ExecutorKind, typer.Option("--executor", help="local, or dask")
+    ] = ExecutorKind.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address, tcp://HOST:8786",
+        ),
+    ] = None,
+    assignment: Annotated[
+        Path | None,
+        typer.Option(
+            "--assignment",
+            help="assignment.toml (default: the installed one)",
+        ),
+    ] = None,
+) -> None:
+    """Grade every student's submission in FOLDER on the hidden cases, into OUT."""
+    from grader.batch.command import BatchOptions, run_batch_command
+    from grader.errors import GraderError
+
+    if fmt is Format.canvas and canvas_roster is None:
+        raise _fail("--format canvas needs --canvas-roster FILE (the Canvas gradebook export)")
+    if executor is ExecutorKind.dask and not scheduler:
+        raise _fail("--executor dask needs --scheduler tcp://HOST:8786")
+    options = BatchOptions(
+        folder=folder, out=out, workers=workers, secret_file=secret_file, lang=lang.value,
+        allow_unconfined=allow_unconfined, canvas_roster=canvas_roster,
+        canvas_column=canvas_column, scheduler=scheduler if executor is ExecutorKind.dask else None,
+        assignment=assignment,
+    )  # fmt: skip
+    try:
+        run_batch_command(options)
+    except GraderError as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        typer.echo(
+            "interrupted: the reports written so far are kept; run the same command again to "
+            "grade the rest",
+            err=True,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+gradescope_app = typer.Typer(
+    name="gradescope", help="Gradescope autograder packaging.", no_args_is_help=True
+)
+
+
+@gradescope_app.command("build")
+def gradescope_build(
+    out: Annotated[Path, typer.Option("--out", help="the zip to write")] = Path("autograder.zip"),
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--secret-file",
+            help="file holding the secret (default: GRADER_SECRET)",
+        ),
+    ] = None,
+    assignment: Annotated[
+        Path | None,
+        typer.Option(
+            "--assignment",
+            help="assignment.toml (default: the installed one)",
+        ),
+    ] = None,
+) -> None:
+    """Build the autograder zip to upload to a Gradescope programming assignment."""
+    from grader.batch.gradescope import build_autograder
+    from grader.errors import GraderError
+    from grader.settings import get_settings
+
+    try:
+        secret = get_settings(secret_file=secret_file).resolved_secret()
+        path = build_autograder(out, secret, assignment)
+    except GraderError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"wrote {path}: upload it as the autograder of a Gradescope programming assignment "
+        "(Ubuntu 24.04 base image). It holds the secret: keep it among the course staff."
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add the batch-grading commands to ``app``."""
+    app.command("batch")(batch)
+    app.add_typer(gradescope_app, name="gradescope")

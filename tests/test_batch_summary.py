@@ -1,0 +1,91 @@
+"""The class summary page: its numbers, its escaping, and how it renders in headless Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from batch_support import SECRET, make_flat
+
+from grader.assignment import load_assignment
+from grader.batch.discover import discover
+from grader.batch.executors import LocalExecutor
+from grader.batch.jobs import GradeContext
+from grader.batch.run import BatchResult, run_batch
+from grader.batch.summary import render_summary, summarize
+from grader.cases import load_case_set
+from grader.runner.limits import Limits
+from grader.runner.select import choose_backend
+from grader.settings import get_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ASSIGNMENT = load_assignment()
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory) -> BatchResult:
+    root = tmp_path_factory.mktemp("summary")
+    folder = make_flat(
+        root / "in",
+        {"ann": "correct_loops", "ben": "mistake_sign_flip", "cy": "mistake_sign_flip",
+         "dee": "mistake_transposed_W", "lou": "loop"},
+    )  # fmt: skip
+    (folder / f"{EVIL}.py").write_bytes(b"\xff")
+    settings = get_settings(limits=Limits(part_timeout_s=2))
+    context = GradeContext(
+        assignment=ASSIGNMENT, settings=settings,
+        case_set=load_case_set(ASSIGNMENT, "hidden", SECRET),
+    )  # fmt: skip
+    executor = LocalExecutor(choose_backend(settings, probe=True), 2)
+    return run_batch(discover(folder).submissions, root / "out", context, executor)
+
+
+def test_summary_numbers(result: BatchResult) -> None:
+    s = summarize(result, ASSIGNMENT)
+    assert (s.students, s.graded, s.full_marks) == (6, 5, 1)
+    assert dict(s.histogram)["10"] == 1 and sum(c for _, c in s.histogram) == 5
+    d = next(p for p in s.parts if p.name == "d")
+    assert (d.passed, d.graded) == (2, 5)  # ann and dee (a mistake in W only)
+    assert d.diagnoses == [("sign_flip", 2), ("timeout", 1)]
+    assert {student for student, _ in s.failures} == {"lou", EVIL}
+    assert s.p95_s is not None and s.mean_s is not None and s.workers == 2
+
+
+def test_summary_escapes_student_ids(result: BatchResult) -> None:
+    html = render_summary(summarize(result, ASSIGNMENT))
+    assert EVIL not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<script" not in html.lower()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_summary_renders_in_chromium(result: BatchResult, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    page_path = tmp_path / "summary.html"
+    page_path.write_text(render_summary(summarize(result, ASSIGNMENT)), encoding="utf-8")
+    shot = tmp_path / "summary.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            dialogs: list[str] = []
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(page_path.as_uri())
+            histogram = page.locator("#histogram svg.histogram")
+            assert histogram.count() == 1 and histogram.bounding_box()["height"] > 100
+            assert page.locator("#histogram svg rect").count() >= 11
+            text = page.inner_text("body")
+            for part in ASSIGNMENT.parts:
+                assert part.label in text
+            assert "sign_flip" in text and EVIL in text  # shown as text, not run
+            assert dialogs == []
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000

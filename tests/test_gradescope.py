@@ -1,0 +1,114 @@
+"""The Gradescope autograder zip, run for real against a fake /autograder tree."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+from batch_support import SECRET, SUBMISSIONS, clean_env, grader_cli
+
+# Gradescope's documented results.json format (the parts this autograder writes).
+RESULTS_SCHEMA = {
+    "type": "object",
+    "required": ["score", "tests"],
+    "properties": {
+        "score": {"type": "number", "minimum": 0},
+        "execution_time": {"type": "number", "minimum": 0},
+        "output": {"type": "string"},
+        "visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
+        "stdout_visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "score", "max_score", "status", "output"],
+                "properties": {
+                    "score": {"type": "number", "minimum": 0},
+                    "max_score": {"type": "number", "minimum": 0},
+                    "status": {"enum": ["passed", "failed"]},
+                    "name": {"type": "string", "minLength": 1},
+                    "number": {"type": "string"},
+                    "output": {"type": "string"},
+                    "visibility": {
+                        "enum": ["visible", "hidden", "after_due_date", "after_published"]
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("gradescope")
+    (root / "secret.txt").write_text(SECRET)
+    proc = grader_cli(
+        "gradescope", "build", "--out", root / "autograder.zip", "--secret-file",
+        root / "secret.txt", cwd=root, env=clean_env(),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return root / "autograder.zip"
+
+
+def test_zip_holds_the_scripts_the_package_and_the_secret(autograder_zip: Path) -> None:
+    with zipfile.ZipFile(autograder_zip) as zf:
+        names = set(zf.namelist())
+        assert zf.read("secret.txt").decode().strip() == SECRET
+        assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111
+    assert {"setup.sh", "run_autograder", "bptt_grader/pyproject.toml"} <= names
+    assert "bptt_grader/grader/core.py" in names
+    assert "bptt_grader/reference/assignment.toml" in names
+    assert not any("__pycache__" in n for n in names)
+
+
+def test_build_without_a_secret_exits_2(tmp_path: Path) -> None:
+    proc = grader_cli("gradescope", "build", "--out", tmp_path / "a.zip", cwd=tmp_path,
+                      env=clean_env())  # fmt: skip
+    assert proc.returncode == 2 and "secret" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("files", "score", "failed"),
+    [
+        pytest.param(["correct_loops.py"], 10, 0, id="correct"),  # every test passes
+        pytest.param(["mistake_sign_flip.py"], 0, 7, id="sign-flip"),  # every part fails
+        pytest.param([], 0, None, id="nothing-submitted"),  # a clear message, no tests
+    ],
+)
+def test_run_autograder_writes_valid_results(
+    files: list[str], score: float, failed: int | None, autograder_zip: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(autograder_zip) as zf:
+        zf.extractall(root / "source")
+    (root / "submission").mkdir()
+    for name in files:
+        shutil.copy(SUBMISSIONS / name, root / "submission" / name)
+    env = clean_env(
+        AUTOGRADER_ROOT=str(root),
+        PYTHON=sys.executable,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    proc = subprocess.run(
+        ["bash", "run_autograder"], cwd=root / "source", env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    assert results["score"] == score
+    if failed is None:
+        assert results["tests"] == [] and "No .py or .ipynb" in results["output"]
+    else:
+        assert len(results["tests"]) == 7
+        assert sum(t["status"] == "failed" for t in results["tests"]) == failed
+        assert sum(t["max_score"] for t in results["tests"]) == 10
+    assert not (root / "source" / "secret.txt").exists(), "the secret stays on disk"
