@@ -1,9 +1,153 @@
-"""CLI commands of the web service (registered on the main app by grader.cli)."""
+"""CLI commands of the web service (registered on the main app by grader.cli).
+
+``grader serve`` turns its options into settings and hands them to one ``create_app``;
+``grader roster import|add|revoke`` manage students' tokens. Only typer and the standard
+library are imported here at load time.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
 import typer
+
+roster_app = typer.Typer(help="Students' tokens for the web service.", no_args_is_help=True)
+
+DataDirOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--data-dir", help="folder for uploads and the database (GRADER_DATA_DIR)"),
+]
+DbOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--database-url", help="SQLAlchemy URL (GRADER_DATABASE_URL)"),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _settings(**overrides: Any) -> Any:
+    from grader.errors import GraderError
+    from grader.settings import get_settings
+
+    try:
+        return get_settings(**overrides)
+    except GraderError as exc:
+        raise _fail(str(exc)) from None
+
+
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="address (GRADER_HOST)")] = None,  # noqa: UP045
+    port: Annotated[Optional[int], typer.Option(help="port (GRADER_PORT)")] = None,  # noqa: UP045
+    workers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--workers", help="grading threads (GRADER_WORKERS)"),
+    ] = None,
+    data_dir: DataDirOpt = None,
+    database_url: DbOpt = None,
+    secret_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--secret-file", help="file holding the secret (GRADER_SECRET_FILE)"),
+    ] = None,
+    allow_unconfined: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option("--allow-unconfined", help="accept the plain (unconfined) sandbox"),
+    ] = None,
+) -> None:
+    """Run the web submission service (students upload; grading on the hidden cases)."""
+    import uvicorn
+
+    from grader.errors import GraderError
+    from grader.web.app import create_app
+
+    settings = _settings(
+        host=host,
+        port=port,
+        workers=workers,
+        data_dir=data_dir,
+        database_url=database_url,
+        secret_file=secret_file,
+        allow_unconfined=allow_unconfined or None,
+    )
+    try:
+        app = create_app(settings)
+    except GraderError as exc:
+        raise _fail(str(exc)) from None
+    uvicorn.run(app, host=settings.host, port=settings.port)
+
+
+@roster_app.command("import")
+def roster_import(
+    csv_file: Annotated[Path, typer.Argument(help="roster CSV with a 'student' column")],
+    out: Annotated[Path, typer.Option("--out", help="where to write student,token")],
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="give students already known a new token")
+    ] = False,
+    data_dir: DataDirOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Add the roster's students, each with a new random token written to --out."""
+    from grader.errors import GraderError
+    from grader.web.roster import open_store, read_roster, write_tokens
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    try:
+        change = open_store(settings).import_roster(read_roster(csv_file), rotate=rotate)
+    except GraderError as exc:
+        raise _fail(str(exc)) from None
+    write_tokens(out, change.issued + change.rotated)
+    typer.echo(
+        f"{len(change.issued)} new student(s), {len(change.rotated)} given a new token, "
+        f"{len(change.kept)} kept their token; tokens written to {out}"
+    )
+    if change.kept:
+        typer.echo(
+            "students who kept their token are not in that file: "
+            "pass --rotate to issue new tokens to everyone"
+        )
+
+
+@roster_app.command("add")
+def roster_add(
+    student: Annotated[str, typer.Argument(help="the student's id")],
+    rotate: Annotated[bool, typer.Option("--rotate", help="replace an existing token")] = False,
+    data_dir: DataDirOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Add one student (or, with --rotate, replace their token) and print the token."""
+    from grader.errors import GraderError
+    from grader.web.roster import open_store
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    try:
+        token = open_store(settings).add_student(student.strip(), rotate=rotate)
+    except GraderError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(token)
+
+
+@roster_app.command("revoke")
+def roster_revoke(
+    student: Annotated[str, typer.Argument(help="the student's id")],
+    data_dir: DataDirOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Revoke a student's token (their submissions stay; `roster add` issues a new one)."""
+    from grader.errors import GraderError
+    from grader.web.roster import open_store
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    try:
+        open_store(settings).revoke(student.strip())
+    except GraderError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"revoked the token of {student}")
 
 
 def register(app: typer.Typer) -> None:
     """Add the web-service commands (serve, roster) to ``app``."""
+    app.command("serve")(serve)
+    app.add_typer(roster_app, name="roster")

@@ -1,0 +1,205 @@
+"""The JSON API: upload, status, lists, the gradebook and regrading. A thin shell over the
+store: blocking calls run in the thread pool, never on the event loop."""
+
+from __future__ import annotations
+
+import functools
+import math
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from grader.errors import SubmissionFileError
+from grader.report import GradeReport
+from grader.source import source_from_bytes
+from grader.web.auth import Caller, caller, instructor, student
+from grader.web.gradebook import gradebook_csv
+from grader.web.store import SubmissionRecord
+from grader.web.upload import BODY_SCHEMA, read_upload
+
+router = APIRouter()
+#: Ids are 64-bit integers in every database; a larger one is a 422, not a server error.
+SQL_INT_MAX = 2**63 - 1
+RATE_WINDOW = timedelta(minutes=1)
+Status = Literal["queued", "running", "done", "error"]
+
+
+class Accepted(BaseModel):
+    id: int
+    status: Literal["queued"] = "queued"
+
+
+class SubmissionOut(BaseModel):
+    id: int
+    student: str
+    filename: str
+    sha256: str
+    status: Status
+    submitted_at: datetime
+    score: float | None = None
+    max_score: float | None = None
+    report: GradeReport | None = None
+    error: str | None = Field(None, description="why grading itself failed (status error)")
+
+    @classmethod
+    def of(cls, sub: SubmissionRecord, *, with_report: bool = True) -> SubmissionOut:
+        return cls(
+            id=sub.id,
+            student=sub.student,
+            filename=sub.filename,
+            sha256=sub.sha256,
+            status=sub.status,
+            submitted_at=sub.submitted_at,
+            score=sub.score,
+            max_score=sub.max_score,
+            report=GradeReport.model_validate(sub.report) if sub.report and with_report else None,
+            error=sub.error,
+        )
+
+
+class RegradeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    student: str | None = Field(None, description="regrade only this student's submissions")
+
+
+class Regraded(BaseModel):
+    requeued: int
+
+
+def _service(request: Request) -> Any:
+    return request.app.state.service
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid token"},
+    403: {"description": "not allowed with this token"},
+}
+
+
+@router.post(
+    "/api/submissions",
+    status_code=202,
+    response_model=Accepted,
+    openapi_extra=BODY_SCHEMA,
+    responses={
+        **ERRORS,
+        400: {"description": "malformed multipart body"},
+        413: {"description": "file too large"},
+        415: {"description": "not a .py or .ipynb file"},
+        422: {"description": "not UTF-8, or a broken notebook"},
+        429: {"description": "too many uploads: see Retry-After"},
+        503: {"description": "queue full or database busy: see Retry-After"},
+    },
+)
+async def submit(request: Request, who: Annotated[Caller, Depends(student)]) -> Accepted:
+    """Upload a submission (multipart field ``file``). It is stored before the 202 answer and
+    graded later on the hidden cases: poll ``GET /api/submissions/{id}``."""
+    service = _service(request)
+    settings = service.settings
+    assert who.student is not None
+    recent = await run_in_threadpool(service.store.recent_uploads, who.student, RATE_WINDOW)
+    if len(recent) >= settings.rate_limit_per_minute:
+        wait = recent[0] + RATE_WINDOW - service.store.now()
+        retry = max(1, math.ceil(wait.total_seconds()))
+        raise HTTPException(
+            429,
+            f"at most {settings.rate_limit_per_minute} uploads a minute: try again in {retry} s",
+            headers={"Retry-After": str(retry)},
+        )
+    if await run_in_threadpool(service.store.pending_count) >= settings.queue_max:
+        raise HTTPException(
+            503, "the grading queue is full: try again shortly", headers={"Retry-After": "30"}
+        )
+    limit = settings.max_source_kb << 10
+    filename, data = await read_upload(request, limit)
+    try:
+        await run_in_threadpool(source_from_bytes, filename, data)
+    except SubmissionFileError as exc:
+        raise HTTPException(422, str(exc)) from None
+    digest = await run_in_threadpool(service.uploads.save, data)
+    sub_id = await run_in_threadpool(service.store.add_submission, who.student, filename, digest)
+    service.pool.wake()
+    return Accepted(id=sub_id)
+
+
+@router.get(
+    "/api/submissions/{sub_id}",
+    response_model=SubmissionOut,
+    responses={**ERRORS, 404: {"description": "no such submission of yours"}},
+)
+async def get_submission(
+    sub_id: Annotated[int, Path(ge=1, le=SQL_INT_MAX, description="the submission's id")],
+    request: Request,
+    who: Annotated[Caller, Depends(caller)],
+) -> SubmissionOut:
+    """One submission with its status and, once graded, its report."""
+    sub = await run_in_threadpool(_service(request).store.get, sub_id)
+    if sub is None or (not who.is_instructor and sub.student != who.student):
+        raise HTTPException(404, f"no submission {sub_id} of yours")
+    return SubmissionOut.of(sub)
+
+
+@router.get("/api/submissions", response_model=list[SubmissionOut], responses=ERRORS)
+async def list_submissions(
+    request: Request,
+    who: Annotated[Caller, Depends(caller)],
+    student: str | None = None,
+    report: bool = False,
+) -> list[SubmissionOut]:
+    """Your submissions, oldest first (the instructor: everyone's, or ``?student=``'s), with
+    status and score; each one's full report with ``?report=true`` (or from its own URL)."""
+    only = student if who.is_instructor else who.student
+    subs = await run_in_threadpool(
+        functools.partial(_service(request).store.list, only, with_reports=report)
+    )
+    return [SubmissionOut.of(s, with_report=report) for s in subs]
+
+
+@router.get(
+    "/api/gradebook.csv",
+    response_class=Response,
+    responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "one row per student"}},
+)
+async def gradebook(request: Request, _: Annotated[Caller, Depends(instructor)]) -> Response:
+    """One row per student: best and latest score, and the latest's points per part."""
+    service = _service(request)
+    students = await run_in_threadpool(service.store.students)
+    subs = await run_in_threadpool(service.store.list, None)
+    text = gradebook_csv(students, subs, service.parts)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="gradebook.csv"'},
+    )
+
+
+@router.post(
+    "/api/regrade",
+    response_model=Regraded,
+    responses={**ERRORS, 404: {"description": "no such student"}},
+)
+async def regrade(
+    request: Request,
+    _: Annotated[Caller, Depends(instructor)],
+    body: Annotated[RegradeRequest | None, Body()] = None,
+) -> Regraded:
+    """Queue every finished submission again (or one student's) to be graded anew."""
+    service = _service(request)
+    only = body.student if body else None
+    if only is not None and only not in await run_in_threadpool(service.store.students):
+        raise HTTPException(404, f"no student {only!r} in the roster")
+    count = await run_in_threadpool(service.store.requeue_finished, only)
+    for _i in range(service.settings.workers):
+        service.pool.wake()
+    return Regraded(requeued=count)
+
+
+@router.get("/healthz")
+async def healthz(request: Request) -> dict[str, Any]:
+    """Liveness and the queue's length."""
+    pending = await run_in_threadpool(_service(request).store.pending_count)
+    return {"status": "ok", "pending": pending}

@@ -1,0 +1,95 @@
+"""``create_app(settings) -> FastAPI``: the service's one object, built from settings.
+
+Everything that can be wrong with the set-up (no secret, no hardened sandbox, a bad database
+URL) fails here, before the server listens, with a message that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from grader.assignment import load_assignment
+from grader.cases import load_case_set
+from grader.runner.backend import SandboxBackend
+from grader.runner.select import choose_backend, require_confined
+from grader.settings import Settings, get_settings
+from grader.version import __version__
+from grader.web.auth import instructor_token
+from grader.web.db import make_engine
+from grader.web.store import Store, StoreBusyError
+from grader.web.uploads import Uploads
+from grader.web.workers import WorkerPool, sandbox_grader
+
+
+@dataclass
+class Service:
+    """What the routes use, kept on ``app.state.service``."""
+
+    settings: Settings
+    store: Store
+    uploads: Uploads
+    pool: WorkerPool
+    instructor_hash: str
+    parts: list[str]
+
+
+def create_app(
+    settings: Settings | None = None, *, backend: SandboxBackend | None = None
+) -> FastAPI:
+    """The web service. ``backend`` defaults to the probed best one; plain needs
+    ``allow_unconfined``. Grading threads start with the app's lifespan."""
+    from grader.web import api, pages
+
+    settings = settings or get_settings()
+    secret = settings.resolved_secret()
+    assignment = load_assignment(settings.assignment)
+    hidden = load_case_set(assignment, "hidden", secret)
+    backend = backend or choose_backend(settings, probe=True, warm=True)
+    require_confined(backend, settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url, busy_timeout_s=settings.db_busy_timeout_s)
+    store = Store(engine)
+    uploads = Uploads(settings.data_dir / "uploads")
+    token = instructor_token(settings)
+    pool = WorkerPool(
+        store, uploads, sandbox_grader(settings, assignment, hidden, backend), settings.workers
+    )
+    service = Service(
+        settings=settings,
+        store=store,
+        uploads=uploads,
+        pool=pool,
+        instructor_hash=hashlib.sha256(token.encode()).hexdigest(),
+        parts=[p.name for p in assignment.parts],
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        pool.start()
+        try:
+            yield
+        finally:
+            pool.stop()
+            engine.dispose()
+
+    app = FastAPI(
+        title="bptt-grader",
+        version=__version__,
+        description="Upload a BPTT homework submission; it is graded on the hidden cases.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(StoreBusyError)
+    async def _busy(_request: Request, exc: StoreBusyError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "2"})
+
+    return app

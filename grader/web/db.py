@@ -1,0 +1,90 @@
+"""The service's tables (SQLAlchemy 2) and the engine factory.
+
+Only portable constructs: the same models run on the embedded SQLite default and on
+PostgreSQL (``GRADER_DATABASE_URL=postgresql+psycopg://...``). SQLite-only pragmas (WAL,
+busy_timeout) are applied behind a dialect check.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+STATUSES = ("queued", "running", "done", "error")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Student(Base):
+    __tablename__ = "students"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: sha256 of the token: tokens are 256-bit random, so a plain hash cannot be reversed.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    profile: Mapped[str] = mapped_column(Text, default="{}")  # JSON of the roster's other columns
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    __table_args__ = (
+        Index("ix_submissions_status_id", "status", "id"),
+        Index("ix_submissions_student_time", "student", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    student: Mapped[str] = mapped_column(ForeignKey("students.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Times a worker claimed it (a crash mid-grading makes this exceed graded_count).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Times a report was written: 1 per acceptance, plus one per instructor regrade.
+    graded_count: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[float | None] = mapped_column(Float)
+    max_score: Mapped[float | None] = mapped_column(Float)
+    report: Mapped[str | None] = mapped_column(Text)  # GradeReport JSON
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+def make_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
+    """An engine for ``url`` with the tables created; SQLite gets WAL and a busy timeout."""
+    is_sqlite = url.startswith("sqlite")
+    connect_args: dict[str, Any] = (
+        {"timeout": busy_timeout_s, "check_same_thread": False} if is_sqlite else {}
+    )
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not is_sqlite)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    Base.metadata.create_all(engine)
+    return engine

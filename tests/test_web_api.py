@@ -1,0 +1,327 @@
+"""The JSON API through a real app (TestClient) on a real SQLite file under tmp_path, grading
+in the real sandbox."""
+
+from __future__ import annotations
+
+import sqlite3
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from starlette.exceptions import StarletteDeprecationWarning
+from test_web_support import DATA, INSTRUCTOR, SUBMISSIONS, auth, wait_graded, web_settings
+
+from grader.errors import SandboxError, SecretError
+from grader.runner.backend import PlainBackend, SandboxBackend
+from grader.runner.select import choose_backend
+from grader.settings import get_settings
+from grader.web.app import create_app
+
+with warnings.catch_warnings():
+    # Starlette ≥ 1.x would like `httpx2` for its test client; `httpx` is what we install.
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from starlette.testclient import TestClient
+
+
+@pytest.fixture(scope="module")
+def backend() -> SandboxBackend:
+    return choose_backend(get_settings(sandbox="auto"), probe=True)
+
+
+def make_client(tmp_path: Path, backend: SandboxBackend, **overrides: Any) -> Iterator[TestClient]:
+    app = create_app(web_settings(tmp_path, **overrides), backend=backend)
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def client(tmp_path: Path, backend: SandboxBackend) -> Iterator[TestClient]:
+    yield from make_client(tmp_path, backend)
+
+
+@pytest.fixture
+def idle(tmp_path: Path, backend: SandboxBackend) -> Iterator[TestClient]:
+    """A server that accepts but does not grade (no worker threads)."""
+    yield from make_client(tmp_path, backend, workers=0)
+
+
+def tokens(client: TestClient, *students: str) -> dict[str, str]:
+    store = service(client.app).store
+    return {s: store.add_student(s) for s in students}
+
+
+def service(app: Any) -> Any:
+    assert isinstance(app, FastAPI)
+    return app.state.service
+
+
+def upload(client: TestClient, token: str, path: Path, name: str | None = None) -> Any:
+    files = {"file": (name or path.name, path.read_bytes(), "application/octet-stream")}
+    return client.post("/api/submissions", files=files, headers=auth(token))
+
+
+def test_an_upload_is_stored_before_202_and_graded_on_the_hidden_cases(client: TestClient) -> None:
+    alice = tokens(client, "alice")["alice"]
+    res = upload(client, alice, SUBMISSIONS / "mistake_uses_h_t.py")
+    assert res.status_code == 202
+    body = res.json()
+    assert body["status"] == "queued"
+    svc = service(client.app)
+    row = svc.store.get(body["id"])
+    assert row is not None and row.student == "alice"
+    assert svc.uploads.load(row.sha256) == (SUBMISSIONS / "mistake_uses_h_t.py").read_bytes()
+    done = wait_graded(client, body["id"], alice)
+    assert done["status"] == "done", done
+    report = done["report"]
+    assert report["case_set"] == "hidden"
+    assert report["score"] == done["score"] < report["max_score"]
+    w = next(p for p in report["parts"] if p["name"] == "W")
+    assert w["status"] == "failed" and w["diagnosis"] == "uses_h_t"
+    assert "h_{t−1}" in w["messages"]["en"] and w["messages"]["zh"]
+    assert svc.store.get(body["id"]).graded_count == 1
+
+
+BAD_UPLOADS = [
+    # (id, file name, bytes, status, words the message must contain)
+    ("too-large", "big.py", b"#" * ((256 << 10) + 1), 413, "256 KiB"),
+    ("wrong-extension", "answers.txt", b"x = 1\n", 415, ".py or .ipynb"),
+    ("not-utf8", "latin1.py", "x = 'é'\n".encode("latin-1"), 422, "not UTF-8"),
+    ("nul-bytes", "bin.py", b"x = 1\x00\n", 422, "NUL"),
+    ("corrupt-notebook", "corrupt.ipynb", (DATA / "corrupt.ipynb").read_bytes(), 422, "not JSON"),
+    (
+        "json-not-notebook",
+        "nb.ipynb",
+        (DATA / "not_a_notebook.ipynb").read_bytes(),
+        422,
+        "not a Jupyter notebook",
+    ),
+    (
+        "no-code-cells",
+        "nb.ipynb",
+        (DATA / "no_code_cells.ipynb").read_bytes(),
+        422,
+        "no code cells",
+    ),
+    ("empty-notebook", "empty.ipynb", b"", 422, "notebook"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "words"),
+    [b[1:] for b in BAD_UPLOADS],
+    ids=[b[0] for b in BAD_UPLOADS],
+)
+def test_a_bad_upload_gets_a_precise_4xx_and_changes_nothing(
+    idle: TestClient, name: str, data: bytes, status: int, words: str
+) -> None:
+    alice = tokens(idle, "alice")["alice"]
+    res = idle.post("/api/submissions", files={"file": (name, data)}, headers=auth(alice))
+    assert res.status_code == status, res.text
+    assert words in res.json()["detail"]
+    assert idle.get("/api/submissions", headers=auth(alice)).json() == []
+    assert not list(service(idle.app).uploads.root.rglob("*.*"))
+
+
+MALFORMED = [
+    # (id, headers, body, status)
+    ("not-multipart", {"Content-Type": "application/json"}, b"{}", 415),
+    ("broken-multipart", {"Content-Type": "multipart/form-data; boundary=xx"}, b"garbage", 400),
+    (
+        "no-file-field",
+        {"Content-Type": "multipart/form-data; boundary=xx"},
+        b'--xx\r\nContent-Disposition: form-data; name="other"\r\n\r\nhi\r\n--xx--\r\n',
+        422,
+    ),
+    (
+        "lying-content-length",
+        {"Content-Type": "multipart/form-data; boundary=xx", "Content-Length": "10"},
+        b"x" * 10,
+        400,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED]
+)
+def test_a_malformed_body_is_a_4xx(
+    idle: TestClient, headers: dict[str, str], body: bytes, status: int
+) -> None:
+    alice = tokens(idle, "alice")["alice"]
+    res = idle.post("/api/submissions", content=body, headers=auth(alice) | headers)
+    assert res.status_code == status, res.text
+    assert idle.get("/api/submissions", headers=auth(alice)).json() == []
+
+
+def test_the_size_limit_holds_for_a_streamed_body_without_content_length(idle: TestClient) -> None:
+    alice = tokens(idle, "alice")["alice"]
+    boundary = b"bnd"
+    head = b'--bnd\r\nContent-Disposition: form-data; name="file"; filename="a.py"\r\n\r\n'
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        for _ in range(64):  # 4 MiB, far over the limit
+            yield b"#" * (64 << 10)
+        yield b"\r\n--" + boundary + b"--\r\n"
+
+    res = idle.post(
+        "/api/submissions",
+        content=chunks(),
+        headers=auth(alice) | {"Content-Type": "multipart/form-data; boundary=bnd"},
+    )
+    assert res.status_code == 413
+
+
+def test_tokens_decide_who_sees_what(idle: TestClient) -> None:
+    t = tokens(idle, "alice", "bob")
+    a_id = upload(idle, t["alice"], SUBMISSIONS / "correct_loops.py").json()["id"]
+    b_id = upload(idle, t["bob"], SUBMISSIONS / "correct_loops.py").json()["id"]
+    for path in ("/api/submissions", f"/api/submissions/{a_id}", "/api/gradebook.csv"):
+        res = idle.get(path)
+        assert res.status_code == 401 and res.headers["www-authenticate"] == "Bearer"
+        assert idle.get(path, headers=auth("not-a-token")).status_code == 401
+    assert idle.get(f"/api/submissions/{b_id}", headers=auth(t["alice"])).status_code == 404
+    assert idle.get("/api/submissions/999", headers=auth(t["alice"])).status_code == 404
+    own = idle.get("/api/submissions?student=bob", headers=auth(t["alice"])).json()
+    assert [s["id"] for s in own] == [a_id]
+    assert idle.get("/api/gradebook.csv", headers=auth(t["bob"])).status_code == 403
+    assert idle.post("/api/regrade", headers=auth(t["bob"])).status_code == 403
+    everyone = idle.get("/api/submissions", headers=auth(INSTRUCTOR)).json()
+    assert sorted(s["student"] for s in everyone) == ["alice", "bob"]
+    only_bob = idle.get("/api/submissions?student=bob", headers=auth(INSTRUCTOR)).json()
+    assert [s["id"] for s in only_bob] == [b_id]
+    res = upload(idle, INSTRUCTOR, SUBMISSIONS / "correct_loops.py")
+    assert res.status_code == 403
+    service(idle.app).store.revoke("bob")
+    assert idle.get("/api/submissions", headers=auth(t["bob"])).status_code == 401
+
+
+def test_uploads_beyond_the_rate_limit_get_429_with_retry_after(
+    tmp_path: Path, backend: SandboxBackend
+) -> None:
+    for client in make_client(tmp_path, backend, workers=0, rate_limit_per_minute=2):
+        alice = tokens(client, "alice")["alice"]
+        for _ in range(2):
+            assert upload(client, alice, SUBMISSIONS / "correct_loops.py").status_code == 202
+        res = upload(client, alice, SUBMISSIONS / "correct_loops.py")
+        assert res.status_code == 429
+        assert 1 <= int(res.headers["retry-after"]) <= 60
+        bob = tokens(client, "bob")["bob"]  # the limit is per student
+        assert upload(client, bob, SUBMISSIONS / "correct_loops.py").status_code == 202
+
+
+def test_a_full_queue_answers_503_with_retry_after(tmp_path: Path, backend: SandboxBackend) -> None:
+    for client in make_client(tmp_path, backend, workers=0, queue_max=2):
+        t = tokens(client, "a", "b", "c")
+        assert upload(client, t["a"], SUBMISSIONS / "correct_loops.py").status_code == 202
+        assert upload(client, t["b"], SUBMISSIONS / "correct_loops.py").status_code == 202
+        res = upload(client, t["c"], SUBMISSIONS / "correct_loops.py")
+        assert res.status_code == 503 and int(res.headers["retry-after"]) > 0
+        assert len(client.get("/api/submissions", headers=auth(INSTRUCTOR)).json()) == 2
+
+
+def test_gradebook_has_best_and_latest_and_regrade_grades_again(client: TestClient) -> None:
+    t = tokens(client, "alice", "bob", "carol")
+    first = upload(client, t["alice"], SUBMISSIONS / "correct_loops.py").json()["id"]
+    wait_graded(client, first, t["alice"])
+    second = upload(client, t["alice"], SUBMISSIONS / "mistake_uses_h_t.py").json()["id"]
+    latest = wait_graded(client, second, t["alice"])
+    bob = upload(client, t["bob"], SUBMISSIONS / "notebook_correct.ipynb").json()["id"]
+    wait_graded(client, bob, t["bob"])
+    res = client.get("/api/gradebook.csv", headers=auth(INSTRUCTOR))
+    assert res.status_code == 200 and res.headers["content-type"].startswith("text/csv")
+    import csv
+    import io
+
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(res.text))}
+    assert sorted(rows) == ["alice", "bob", "carol"]
+    assert float(rows["alice"]["best_score"]) == 10.0
+    assert float(rows["alice"]["latest_score"]) == latest["score"] < 10.0
+    assert rows["alice"]["W_status"] == "failed" and float(rows["alice"]["W_points"]) == 0.0
+    assert rows["alice"]["submissions"] == "2" and rows["carol"]["best_score"] == ""
+    res = client.post("/api/regrade", json={"student": "alice"}, headers=auth(INSTRUCTOR))
+    assert res.json() == {"requeued": 2}
+    assert (
+        client.post("/api/regrade", json={"student": "zed"}, headers=auth(INSTRUCTOR)).status_code
+        == 404
+    )
+    for sub_id in (first, second):
+        wait_graded(client, sub_id, t["alice"])
+    store = service(client.app).store
+    assert [store.get(i).graded_count for i in (first, second, bob)] == [2, 2, 1]
+
+
+def test_the_instructor_token_is_generated_once_into_an_owner_only_file(
+    tmp_path: Path, backend: SandboxBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = web_settings(tmp_path, instructor_token=None, workers=0)
+    create_app(settings, backend=backend)
+    path = settings.resolved_instructor_token_file
+    token = path.read_text().strip()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert token in capsys.readouterr().err
+    app = create_app(settings, backend=backend)
+    assert token not in capsys.readouterr().err
+    with TestClient(app) as client:
+        assert client.get("/api/gradebook.csv", headers=auth(token)).status_code == 200
+
+
+def test_the_service_refuses_to_start_without_a_secret_or_confinement(
+    tmp_path: Path, backend: SandboxBackend
+) -> None:
+    with pytest.raises(SecretError, match="GRADER_SECRET"):
+        create_app(web_settings(tmp_path, secret=None), backend=backend)
+    with pytest.raises(SandboxError, match="--allow-unconfined"):
+        create_app(web_settings(tmp_path), backend=PlainBackend())
+    create_app(web_settings(tmp_path, allow_unconfined=True), backend=PlainBackend())
+
+
+def test_a_locked_database_is_a_503_and_loses_nothing(
+    tmp_path: Path, backend: SandboxBackend
+) -> None:
+    for client in make_client(tmp_path, backend, workers=0, db_busy_timeout_s=0.2):
+        alice = tokens(client, "alice")["alice"]
+        lock = sqlite3.connect(tmp_path / "data" / "grader.db", isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        try:
+            res = upload(client, alice, SUBMISSIONS / "correct_loops.py")
+            assert res.status_code == 503 and res.headers["retry-after"]
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        assert client.get("/api/submissions", headers=auth(alice)).json() == []
+        assert upload(client, alice, SUBMISSIONS / "correct_loops.py").status_code == 202
+        assert len(client.get("/api/submissions", headers=auth(alice)).json()) == 1
+
+
+def test_healthz_and_the_page(idle: TestClient) -> None:
+    assert idle.get("/healthz").json() == {"status": "ok", "pending": 0}
+    page = idle.get("/")
+    assert page.status_code == 200 and "localStorage" in page.text and "中文" in page.text
+
+
+def test_listing_leaves_reports_out_unless_asked(client: TestClient) -> None:
+    """A listing carries status and score; reports only with ?report=true (or per id)."""
+    alice = tokens(client, "alice")["alice"]
+    sub_id = upload(client, alice, SUBMISSIONS / "correct_vectorized.py").json()["id"]
+    wait_graded(client, sub_id, alice)
+    plain = client.get("/api/submissions", headers=auth(alice)).json()
+    full = client.get("/api/submissions?report=true", headers=auth(alice)).json()
+    assert plain and all(s["report"] is None and s["score"] is not None for s in plain)
+    assert full and all(s["report"] is not None for s in full)
+
+
+@pytest.mark.parametrize(
+    ("sub_id", "status"),
+    [
+        pytest.param("9223372036854775808", 422, id="past-64-bit"),  # found by the fuzz: was a 500
+        pytest.param("0", 422, id="zero"),  # ids start at 1
+        pytest.param("12345", 404, id="unknown"),  # in range, no such submission
+    ],
+)
+def test_out_of_range_ids_are_4xx(idle: TestClient, sub_id: str, status: int) -> None:
+    alice = tokens(idle, "alice")["alice"]
+    assert idle.get(f"/api/submissions/{sub_id}", headers=auth(alice)).status_code == status

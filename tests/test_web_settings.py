@@ -1,0 +1,178 @@
+"""The service's settings (environment, TOML settings file) and its commands: roster, serve,
+server.py."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_web_support import DATA, ROOT, server_env
+
+from grader.errors import ConfigError
+from grader.settings import get_settings
+
+
+def grader(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_settings_file_is_read_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "grader.toml"
+    path.write_text(
+        'port = 9001\nworkers = 3\ndatabase_url = "sqlite:///x.db"\n[limits]\ncpu_s = 4\n'
+    )
+    monkeypatch.setenv("GRADER_SETTINGS_FILE", str(path))
+    monkeypatch.setenv("GRADER_WORKERS", "5")
+    settings = get_settings()
+    assert (settings.port, settings.workers, settings.limits.cpu_s) == (9001, 5, 4)
+    assert settings.resolved_database_url == "sqlite:///x.db"
+    assert get_settings(port=1).port == 1
+
+
+BAD_FILES = [
+    # (id, file content or None for a missing file, words of the message)
+    ("missing", None, "does not exist"),
+    ("not-toml", "port = = 1\n", "not valid TOML"),
+    ("unknown-setting", "prot = 1\n", "Extra inputs are not permitted"),
+    ("wrong-type", 'port = "eighty"\n', "port"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "words"), [b[1:] for b in BAD_FILES], ids=[b[0] for b in BAD_FILES]
+)
+def test_a_bad_settings_file_is_named_in_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, words: str
+) -> None:
+    path = tmp_path / "grader.toml"
+    if content is not None:
+        path.write_text(content)
+    monkeypatch.setenv("GRADER_SETTINGS_FILE", str(path))
+    with pytest.raises(ConfigError, match=words) as info:
+        get_settings()
+    assert str(path) in str(info.value)
+
+
+def test_grader_settings_lists_the_web_settings(tmp_path: Path) -> None:
+    out = grader("settings", env=server_env(tmp_path)).stdout
+    for name in (
+        "GRADER_DATABASE_URL",
+        "GRADER_SETTINGS_FILE",
+        "GRADER_RATE_LIMIT_PER_MINUTE",
+        "GRADER_QUEUE_MAX",
+        "GRADER_WORKERS",
+        "GRADER_INSTRUCTOR_TOKEN",
+    ):
+        assert name in out
+
+
+def read_tokens(path: Path) -> dict[str, str]:
+    with path.open() as f:
+        return {r["student"]: r["token"] for r in csv.DictReader(f)}
+
+
+def test_roster_import_add_and_revoke(tmp_path: Path) -> None:
+    env = server_env(tmp_path / "data")
+    first = grader(
+        "roster", "import", str(DATA / "roster.csv"), "--out", str(tmp_path / "t1.csv"), env=env
+    )
+    assert first.returncode == 0, first.stderr
+    assert "2 new student(s)" in first.stdout
+    tokens = read_tokens(tmp_path / "t1.csv")
+    assert sorted(tokens) == ["alice", "bob"] and len(set(tokens.values())) == 2
+    assert (tmp_path / "t1.csv").stat().st_mode & 0o777 == 0o600
+    again = grader(
+        "roster", "import", str(DATA / "roster.csv"), "--out", str(tmp_path / "t2.csv"), env=env
+    )
+    assert "2 kept their token" in again.stdout and read_tokens(tmp_path / "t2.csv") == {}
+    rotated = grader(
+        "roster",
+        "import",
+        str(DATA / "roster.csv"),
+        "--out",
+        str(tmp_path / "t3.csv"),
+        "--rotate",
+        env=env,
+    )
+    assert "2 given a new token" in rotated.stdout
+    new = read_tokens(tmp_path / "t3.csv")
+    assert sorted(new) == ["alice", "bob"] and not set(new.values()) & set(tokens.values())
+    added = grader("roster", "add", "carol", env=env)
+    assert added.returncode == 0 and len(added.stdout.strip()) >= 40
+    twice = grader("roster", "add", "carol", env=env)
+    assert twice.returncode == 2 and "--rotate" in twice.stderr
+    assert grader("roster", "revoke", "carol", env=env).returncode == 0
+    unknown = grader("roster", "revoke", "zed", env=env)
+    assert unknown.returncode == 2 and "zed" in unknown.stderr
+
+    from grader.web.roster import open_store
+
+    store = open_store(get_settings(data_dir=tmp_path / "data"))
+    assert store.student_for_token(new["alice"]) == "alice"
+    assert store.student_for_token(tokens["alice"]) is None  # rotated away
+    assert store.student_for_token(added.stdout.strip()) is None  # revoked
+    con = sqlite3.connect(tmp_path / "data" / "grader.db")
+    profiles = {s: json.loads(p) for s, p in con.execute("SELECT id, profile FROM students")}
+    con.close()
+    assert profiles["alice"] == {"name": "Alice A", "email": "a@example.edu"}
+
+
+def test_a_roster_without_a_student_column_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "roster.csv"
+    bad.write_text("name,email\nAlice,a@x\n")
+    res = grader(
+        "roster", "import", str(bad), "--out", str(tmp_path / "t.csv"), env=server_env(tmp_path)
+    )
+    assert res.returncode == 2 and "'student' column" in res.stderr
+    assert not (tmp_path / "t.csv").exists()
+
+
+REFUSALS = [
+    # (id, extra environment, words of the message): the service never starts half-configured
+    ("no-secret", {"GRADER_SECRET": ""}, "GRADER_SECRET"),
+    ("plain-sandbox", {"GRADER_SANDBOX": "plain"}, "--allow-unconfined"),
+    ("bad-settings-file", {"GRADER_SETTINGS_FILE": "/nonexistent/grader.toml"}, "does not exist"),
+]
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"), [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS]
+)
+@pytest.mark.parametrize("command", ["grader serve", "server.py"])
+def test_the_service_refuses_to_start_misconfigured(
+    tmp_path: Path, command: str, extra: dict[str, str], words: str
+) -> None:
+    env = server_env(tmp_path / "data", GRADER_PORT="1", **extra)
+    argv = (
+        [sys.executable, "-m", "grader", "serve"]
+        if command == "grader serve"
+        else [sys.executable, str(ROOT / "server.py")]
+    )
+    res = subprocess.run(argv, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert words in res.stderr and "Traceback" not in res.stderr
+
+
+def test_web_cli_imports_only_typer_at_load_time() -> None:
+    code = (
+        "import sys, grader.web.cli; "
+        "print(sorted(m for m in ('fastapi', 'uvicorn', 'sqlalchemy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
