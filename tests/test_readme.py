@@ -7,6 +7,7 @@ folder holding a copy of ``submissions/``.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -31,7 +32,10 @@ def test_readme_shows_both_setup_commands() -> None:
     assert any("pip install -e '.[test]'" in c and "pytest" in c for c in commands)
 
 
-GRADER_COMMANDS = [c for c in console_commands() if c.startswith("grader ")]
+ENV_ASSIGNMENT = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S+ )*")
+GRADER_COMMANDS = [
+    c for c in console_commands() if c[ENV_ASSIGNMENT.match(c).end() :].startswith("grader ")
+]
 
 
 @pytest.mark.parametrize(
@@ -41,7 +45,12 @@ def test_readme_grader_command_runs(command: str, tmp_path: Path) -> None:
     shutil.copytree(ROOT / "submissions", tmp_path / "submissions", symlinks=False)
     code, _, _comment = command.partition("#")
     expected = int(m.group(1)) if (m := re.search(r"exit (\d+)", _comment)) else 0
-    argv = [sys.executable, "-m", "grader", *shlex.split(code)[1:]]
-    proc = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    words = shlex.split(code)
+    env = dict(os.environ)
+    while "=" in words[0]:  # leading VAR=value assignments, as a shell reads them
+        name, _, value = words.pop(0).partition("=")
+        env[name] = value
+    argv = [sys.executable, "-m", "grader", *words[1:]]
+    proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == expected, proc.stdout + proc.stderr
     assert proc.stdout.strip(), "the command printed nothing"

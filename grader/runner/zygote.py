@@ -16,9 +16,10 @@ import select
 import socket
 import subprocess
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from grader.errors import SandboxError
 from grader.runner.backend import CHILD_SCRIPT
@@ -28,6 +29,15 @@ from grader.runner.limits import Limits
 ZYGOTE_SCRIPT = Path(__file__).with_name("zygote_main.py")
 SANDBOX_ZYGOTE = str(Path(SANDBOX_CHILD).with_name("zygote_main.py"))
 START_TIMEOUT_S = 30.0
+
+
+def _shutdown(proc: subprocess.Popen[bytes], control: socket.socket) -> None:
+    """Stop a warm worker: closing its control socket ends it; kill it to be sure."""
+    control.close()
+    proc.kill()
+    proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 @dataclass
@@ -87,6 +97,7 @@ class PoolBackend:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
 
     def _start_worker(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -120,6 +131,8 @@ class PoolBackend:
                 f"the warm worker did not start: {line.decode(errors='replace').strip()!r}"
             )
         self._proc, self._control = proc, ours
+        # A pool that is dropped without close() still ends its worker and frees its pipes.
+        self._finalizer = weakref.finalize(self, _shutdown, proc, ours)
 
     @property
     def worker_pid(self) -> int | None:
@@ -174,15 +187,10 @@ class PoolBackend:
         self._start_worker()
 
     def _stop_worker(self) -> None:
-        if self._control is not None:
-            self._control.close()
-            self._control = None
-        if self._proc is not None:
-            self._proc.kill()
-            self._proc.wait()
-            if self._proc.stdout is not None:
-                self._proc.stdout.close()
-            self._proc = None
+        if self._finalizer is not None:
+            self._finalizer()  # runs _shutdown once
+            self._finalizer = None
+        self._proc, self._control = None, None
 
     def close(self) -> None:
         with self._lock:
