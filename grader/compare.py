@@ -9,6 +9,7 @@ the reference is exactly zero (∂L/∂W when l = 1), so that only a non-zero an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,3 +67,53 @@ def compare(
         worst_index=tuple(int(i) for i in worst),
         failing=ratios > 1.0,
     )
+
+
+def compare_many(
+    answers: Sequence[NDArray[np.floating]],
+    references: Sequence[NDArray[np.floating]],
+    tol: Tolerance,
+) -> list[Discrepancy]:
+    """:func:`compare` for many (answer, reference) pairs at once, with the same results.
+
+    Each pair keeps its own scale max|R|; the arithmetic runs once over all of them, which
+    matters when a part has dozens of small cases (a call per numpy operation would dominate).
+    """
+    if not answers:
+        return []
+    if any(np.asarray(r).size == 0 for r in references):
+        return [compare(a, r, tol) for a, r in zip(answers, references, strict=True)]
+    shapes = [np.shape(r) for r in references]
+    for a, shape in zip(answers, shapes, strict=True):
+        if np.shape(a) != shape:
+            raise ValueError(f"shapes differ: {np.shape(a)} vs {shape}")
+    sizes = np.array([int(np.prod(s, dtype=np.int64)) for s in shapes])
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    a = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in answers])
+    r = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in references])
+    abs_r = np.abs(r)
+    scale = np.maximum(np.maximum.reduceat(abs_r, starts), tol.floor)
+    bound = tol.tau * np.repeat(scale, sizes) + tol.rtol * abs_r
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(a - r)
+        err[~np.isfinite(a)] = np.inf
+        ratios = err / bound
+        rel = err / np.maximum(abs_r, tol.floor)
+    worst_ratio = np.maximum.reduceat(ratios, starts)
+    worst_err = np.maximum.reduceat(err, starts)
+    worst_rel = np.maximum.reduceat(rel, starts)
+    failing = ratios > 1.0
+    out = []
+    for i, (start, size, shape) in enumerate(zip(starts, sizes, shapes, strict=True)):
+        seg = slice(int(start), int(start + size))
+        worst = np.unravel_index(int(np.argmax(ratios[seg])), shape)
+        out.append(
+            Discrepancy(
+                ratio=float(worst_ratio[i]),
+                max_abs_error=float(worst_err[i]),
+                max_rel_error=float(worst_rel[i]),
+                worst_index=tuple(int(j) for j in worst),
+                failing=failing[seg].reshape(shape),
+            )
+        )
+    return out

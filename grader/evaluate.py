@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from grader.assignment import Assignment, Part
 from grader.cases import Case, CaseSet
-from grader.compare import Tolerance, compare
+from grader.compare import Tolerance, compare, compare_many
 from grader.messages import at, message
 from grader.report import CaseResult, Messages, PartReport, PartStatus
 from grader.runner.session import CallOutput, RawPart
@@ -206,8 +206,18 @@ def evaluate_part(
     first_problem: Messages | None = None
     problem_is_error = False
     worst: tuple[float, Case, Any] | None = None
-    for case in case_set.cases:
-        got = _answer(raw, part, case, where)
+    got_by_case = [(case, _answer(raw, part, case, where)) for case in case_set.cases]
+    answered = [(c, g) for c, g in got_by_case if not isinstance(g, Messages)]
+    discs = dict(
+        zip(
+            (c.index for c, _ in answered),
+            compare_many(
+                [g for _, g in answered], [c.expected[part.name] for c, _ in answered], tol
+            ),
+            strict=True,
+        )
+    )
+    for case, got in got_by_case:
         if isinstance(got, Messages):
             out = raw.calls.get(case.index, {})
             raised = any(o.error is not None for o in out.values())
@@ -218,7 +228,7 @@ def evaluate_part(
             )
             continue
         answers[case.index] = got
-        disc = compare(got, case.expected[part.name], tol)
+        disc = discs[case.index]
         wrong_steps = None
         if part.steps is not None and got.ndim >= 1:
             rows = disc.failing.reshape(len(got), -1).any(axis=1)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 from grader.assignment import load_assignment
-from grader.compare import Tolerance, compare
+from grader.compare import Tolerance, compare, compare_many
 
 ASSIGNMENT = load_assignment(
     Path(__file__).resolve().parent.parent / "reference" / "assignment.toml"
@@ -113,3 +113,30 @@ def test_float32_rounding_of_the_reference_passes(reference: np.ndarray) -> None
     # Rounding to float32 is off by at most 2⁻²⁴·|R| (or a subnormal step, far under τ·floor).
     answer = reference.astype(np.float32)
     assert compare(answer, reference, ASSIGNMENT.tolerance).passed
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(
+    shapes=st.lists(
+        st.sampled_from([(), (1,), (3,), (2, 3), (4, 4), (5, 2)]), min_size=1, max_size=6
+    ),
+    seed=st.integers(0, 2**32 - 1),
+    noise=st.sampled_from([0.0, 1e-7, 1e-4, 1e-2, np.nan, np.inf]),
+)
+def test_compare_many_agrees_with_compare_pair_by_pair(
+    shapes: list[tuple[int, ...]], seed: int, noise: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    refs = [rng.standard_normal(s) * 10.0 ** rng.integers(-3, 3) for s in shapes]
+    refs[0] = np.zeros(shapes[0])  # a reference that is exactly zero, like ∂L/∂W at l = 1
+    answers = [r + noise * rng.standard_normal(r.shape) for r in refs]
+    tol = Tolerance()
+    many = compare_many(answers, refs, tol)
+    for a, r, d in zip(answers, refs, many, strict=True):
+        one = compare(a, r, tol)
+        assert d.passed == one.passed
+        assert d.worst_index == one.worst_index
+        np.testing.assert_array_equal(d.failing, one.failing)
+        for x, y in ((d.ratio, one.ratio), (d.max_abs_error, one.max_abs_error),
+                     (d.max_rel_error, one.max_rel_error)):  # fmt: skip
+            assert x == y or (np.isinf(x) and np.isinf(y))

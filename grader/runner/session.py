@@ -25,7 +25,7 @@ from grader.runner.backend import SandboxBackend, SandboxChild
 from grader.runner.limits import Limits
 
 _HEADER = struct.Struct(">II")
-MAX_HEADER_BYTES = 64 * 1024
+MAX_HEADER_BYTES = 256 * 1024
 EXCERPT_BYTES = 4096
 
 PartState = Literal["done", "missing", "error", "timeout"]
@@ -194,8 +194,17 @@ def _drive(
                 run.parts[current].state = "error"
                 run.parts[current].message = str(header.get("message", ""))[:2000]
                 current, index = None, index + 1
-            elif event == "result" and current:
-                _store(run.parts[current], header, payload)
+            elif event == "results" and current:
+                calls = header.get("calls")
+                if not isinstance(calls, list):
+                    raise _Stop("error", "the child sent a malformed message")
+                for call in calls:
+                    if not isinstance(call, dict):
+                        raise _Stop("error", "the child sent a malformed message")
+                    start, size = call.get("offset"), call.get("nbytes")
+                    if type(start) is not int or type(size) is not int or start < 0 or size < 0:
+                        raise _Stop("error", "the child sent a malformed message")
+                    _store(run.parts[current], call, payload[start : start + size])
             elif event == "part_end" and current:
                 run.parts[current].state = "done"
                 current, index = None, index + 1
