@@ -3,13 +3,16 @@ in the real sandbox."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy
 from fastapi import FastAPI
 from starlette.exceptions import StarletteDeprecationWarning
 from test_web_support import DATA, INSTRUCTOR, SUBMISSIONS, auth, wait_graded, web_settings
@@ -37,15 +40,38 @@ def make_client(tmp_path: Path, backend: SandboxBackend, **overrides: Any) -> It
         yield client
 
 
-@pytest.fixture
-def client(tmp_path: Path, backend: SandboxBackend) -> Iterator[TestClient]:
-    yield from make_client(tmp_path, backend)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """The store under test: the embedded SQLite default, and a fresh PostgreSQL database
+    when GRADER_TEST_POSTGRES_URL names a server (CI starts one)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    admin_url = os.environ.get("GRADER_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.skip("no PostgreSQL server: set GRADER_TEST_POSTGRES_URL (CI starts one)")
+    name = f"grader_test_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    url = sqlalchemy.make_url(admin_url).set(database=name)
+    yield {"database_url": url.render_as_string(hide_password=False)}
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture
-def idle(tmp_path: Path, backend: SandboxBackend) -> Iterator[TestClient]:
+def client(
+    tmp_path: Path, backend: SandboxBackend, database: dict[str, Any]
+) -> Iterator[TestClient]:
+    yield from make_client(tmp_path, backend, **database)
+
+
+@pytest.fixture
+def idle(tmp_path: Path, backend: SandboxBackend, database: dict[str, Any]) -> Iterator[TestClient]:
     """A server that accepts but does not grade (no worker threads)."""
-    yield from make_client(tmp_path, backend, workers=0)
+    yield from make_client(tmp_path, backend, workers=0, **database)
 
 
 def tokens(client: TestClient, *students: str) -> dict[str, str]:
@@ -325,3 +351,9 @@ def test_listing_leaves_reports_out_unless_asked(client: TestClient) -> None:
 def test_out_of_range_ids_are_4xx(idle: TestClient, sub_id: str, status: int) -> None:
     alice = tokens(idle, "alice")["alice"]
     assert idle.get(f"/api/submissions/{sub_id}", headers=auth(alice)).status_code == status
+
+
+def test_the_store_is_the_database_asked_for(idle: TestClient, database: dict[str, Any]) -> None:
+    """The same API runs on SQLite by default and on PostgreSQL through GRADER_DATABASE_URL."""
+    dialect = service(idle.app).store.engine.dialect.name
+    assert dialect == ("postgresql" if database else "sqlite")
