@@ -6,6 +6,7 @@ imported inside the commands, so that each command loads only what it uses.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -53,14 +54,25 @@ def check(
     assignment: AssignmentOpt = None,
 ) -> None:
     """Grade FILE on the public cases. Exit status: 0 full marks, 1 less, 2 usage error."""
-    from grader.core import grade
+    from grader.runner.select import choose_backend
     from grader.settings import get_settings
 
+    started = None
     try:
         settings = get_settings(lang=lang, assignment=assignment)
-        report = grade(file, settings=settings, parts=part)
+        backend = choose_backend(settings)
+        if file.is_file():  # the sandbox boots while the cases load: about 0.1 s saved
+            with contextlib.suppress(GraderError):  # grade() starts (or falls back) itself
+                started = backend.start(settings.limits)
+        from grader.core import grade
+
+        report = grade(file, settings=settings, parts=part, backend=backend, started=started,
+                       fallback=True)  # fmt: skip
     except GraderError as exc:
         raise fail(str(exc)) from None
+    finally:
+        if started is not None:
+            started.close()
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:

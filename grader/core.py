@@ -17,7 +17,7 @@ from grader.errors import AssignmentError, SandboxError
 from grader.evaluate import evaluate_part
 from grader.messages import at, message
 from grader.report import GradeReport, Lang, Messages, SubmissionInfo
-from grader.runner.backend import PlainBackend, SandboxBackend
+from grader.runner.backend import PlainBackend, SandboxBackend, SandboxChild
 from grader.runner.select import choose_backend, warn_fallback
 from grader.runner.session import JobSpec, RawRun, WireInputs, run_job
 from grader.settings import Settings, get_settings
@@ -33,13 +33,21 @@ def grade(
     case_set: CaseSet | CaseSetKind = "public",
     backend: SandboxBackend | None = None,
     parts: Sequence[str] | None = None,
+    started: SandboxChild | None = None,
+    fallback: bool = False,
 ) -> GradeReport:
-    """Grade one submission file on a case set (the public one unless told otherwise)."""
+    """Grade one submission file on a case set (the public one unless told otherwise).
+
+    ``started`` is a child of ``backend`` already started (it boots while the grader loads
+    the cases); ``fallback`` lets a given ``backend`` that cannot start jobs fall back to the
+    plain one, as the grader's own choice always may.
+    """
     settings = settings or get_settings()
     source = read_source(Path(path), settings.max_source_kb)
     return grade_source(
-        source, assignment, settings, case_set=case_set, backend=backend, parts=parts
-    )
+        source, assignment, settings, case_set=case_set, backend=backend, parts=parts,
+        started=started, fallback=fallback,
+    )  # fmt: skip
 
 
 def grade_source(
@@ -50,15 +58,17 @@ def grade_source(
     case_set: CaseSet | CaseSetKind = "public",
     backend: SandboxBackend | None = None,
     parts: Sequence[str] | None = None,
+    started: SandboxChild | None = None,
+    fallback: bool = False,
 ) -> GradeReport:
     """Grade code already read (the web service and batch grading start here)."""
-    started = time.monotonic()
+    t_start = time.monotonic()
     settings = settings or get_settings()
     assignment = assignment or load_assignment(settings.assignment)
     if isinstance(case_set, str):
         secret = settings.resolved_secret() if case_set == "hidden" else None
         case_set = load_case_set(assignment, case_set, secret)
-    chosen_here = backend is None
+    chosen_here = backend is None or fallback
     backend = backend or choose_backend(settings)
     chosen = [p for p in assignment.parts if parts is None or p.name in parts]
     if parts is not None and len(chosen) != len(set(parts)):
@@ -79,7 +89,7 @@ def grade_source(
         inputs=wire_inputs(case_set),
     )
     try:
-        raw = run_job(job, backend, settings.limits)
+        raw = run_job(job, backend, settings.limits, first=started)
     except SandboxError as exc:
         # bwrap is installed but cannot start a job here (no student code has run yet).
         if not (chosen_here and settings.sandbox == "auto" and backend.name != "plain"):
@@ -113,7 +123,7 @@ def grade_source(
         case_set=case_set.kind,
         sandbox=raw.backend,
         grader_version=__version__,
-        duration_s=round(time.monotonic() - started, 4),
+        duration_s=round(time.monotonic() - t_start, 4),
         lang=lang,
         load_error=_load_error(raw, settings, source),
         output_excerpt=raw.output_excerpt,

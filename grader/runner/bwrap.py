@@ -17,6 +17,7 @@ inside the sandbox, daemons included.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 import shutil
@@ -24,8 +25,6 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
-
-import numpy
 
 from grader.errors import SandboxError
 from grader.runner.backend import CHILD_ENV, CHILD_SCRIPT, Child, spawn
@@ -54,7 +53,10 @@ def runtime_executable() -> Path:
 
 def numpy_dirs() -> list[Path]:
     """numpy's package folder and, for wheels, the folder of its bundled shared libraries."""
-    pkg = Path(numpy.__file__).resolve().parent
+    spec = importlib.util.find_spec("numpy")  # found, not imported: start-up stays fast
+    if spec is None or spec.origin is None:
+        raise SandboxError("numpy is not installed")
+    pkg = Path(spec.origin).resolve().parent
     libs = pkg.parent / "numpy.libs"
     return [pkg, *([libs] if libs.is_dir() else [])]
 

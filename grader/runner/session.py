@@ -133,13 +133,17 @@ class _Reader:
         self.selector.register(self.child.output, selectors.EVENT_READ, "output")
 
 
-def run_job(job: JobSpec, backend: SandboxBackend, limits: Limits) -> RawRun:
-    """Run every part of ``job``; each part's outcome is in the returned ``RawRun``."""
+def run_job(
+    job: JobSpec, backend: SandboxBackend, limits: Limits, first: SandboxChild | None = None
+) -> RawRun:
+    """Run every part of ``job``; each part's outcome is in the returned ``RawRun``.
+
+    ``first``, a child of ``backend`` started ahead of time, runs the job first."""
     run = RawRun(backend=backend.name, parts={p["name"]: RawPart(p["name"]) for p in job.parts})
     remaining = list(job.parts)
     excerpt = bytearray()
     while remaining:
-        child = backend.start(limits)
+        child, first = (first, None) if first is not None else (backend.start(limits), None)
         run.children += 1
         try:
             remaining = _drive(child, job, remaining, limits, run, excerpt)
