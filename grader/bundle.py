@@ -13,8 +13,8 @@ import shutil
 import tomllib
 from pathlib import Path
 
-from grader.assignment import ASSIGNMENT_FILE, ENTRY_POINT_GROUP, load_assignment
-from grader.cases import load_case_set
+from grader.assignment import ASSIGNMENT_FILE, ENTRY_POINT_GROUP, PUBLIC_CASES_FILE, load_assignment
+from grader.cases import load_case_set, public_recipe
 from grader.errors import GraderError
 from grader.version import __version__
 
@@ -43,7 +43,8 @@ def build_bundle(out: Path, assignment_path: Path | None = None) -> Path:
             line for line in source.splitlines() if not line.strip().startswith("provider")
         )
     (data / ASSIGNMENT_FILE).write_text(source + "\n", encoding="utf-8")
-    load_case_set(assignment, "public").save(data / "public_cases.npz")
+    public = load_case_set(assignment, "public")
+    public.save(data / PUBLIC_CASES_FILE, recipe=public_recipe(assignment))
     if assignment.template_path.is_file():
         shutil.copy(assignment.template_path, data / "template.py")
     (out / "pyproject.toml").write_text(

@@ -1,4 +1,8 @@
-"""Builds the BPTT homework's case sets for the grader: inputs, expected and wrong answers."""
+"""Builds the BPTT homework's case sets for the grader: inputs, expected and wrong answers.
+
+``python -m reference.provider`` rewrites ``public_cases.npz``, the stored public case set that
+``grader check`` reads instead of building it each run (a test fails when it is stale).
+"""
 
 from __future__ import annotations
 
@@ -38,3 +42,16 @@ def build_case_set(assignment: Assignment, kind: CaseSetKind, seed: int) -> Case
         )
     mistakes = tuple(Mistake(m.id, m.parts, {"en": m.en, "zh": m.zh}) for m in CATALOGUE)
     return CaseSet(assignment.name, kind, tuple(cases), mistakes)
+
+
+def main() -> None:
+    from pathlib import Path
+
+    from grader.assignment import load_assignment
+    from grader.cases import save_public_cases
+
+    print(f"wrote {save_public_cases(load_assignment(Path(__file__).parent))}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Case sets: the stored file format, the shipped public set and when it is rebuilt."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.assignment import PUBLIC_CASES_FILE, load_assignment
+from grader.cases import (
+    CASE_FILE_FORMAT,
+    Case,
+    CaseSet,
+    Mistake,
+    _build,
+    load_case_set,
+    public_recipe,
+    save_public_cases,
+)
+from grader.errors import AssignmentError
+
+ASSIGNMENT = load_assignment()
+
+
+def assert_same(a: CaseSet, b: CaseSet) -> None:
+    assert (a.assignment, a.kind, a.mistakes) == (b.assignment, b.kind, b.mistakes)
+    assert [c.index for c in a.cases] == [c.index for c in b.cases]
+    for x, y in zip(a.cases, b.cases, strict=True):
+        assert (x.kind, x.sizes) == (y.kind, y.sizes)
+        assert x.inputs.keys() == y.inputs.keys()
+        for k in y.inputs:
+            assert type(x.inputs[k]) is type(y.inputs[k]), (x.index, k)
+            assert np.array_equal(x.inputs[k], y.inputs[k]), (x.index, k)
+        for group_x, group_y in [(x.expected, y.expected), *[
+            (x.wrong[p], y.wrong[p]) for p in y.wrong
+        ]]:  # fmt: skip
+            assert group_x.keys() == group_y.keys()
+            for k in group_y:
+                assert group_x[k].dtype == group_y[k].dtype and group_x[k].shape == group_y[k].shape
+                np.testing.assert_allclose(group_x[k], group_y[k], rtol=1e-13, atol=0)
+
+
+def test_the_shipped_public_case_set_is_the_one_the_seed_builds() -> None:
+    # Stale after a change to the reference or to assignment.toml: run `python -m
+    # reference.provider` to rewrite it.
+    path = ASSIGNMENT.public_cases_path
+    assert path.is_file(), f"{path} is missing: run python -m reference.provider"
+    stored, recipe = CaseSet.load_with_recipe(path)
+    assert recipe == public_recipe(ASSIGNMENT)
+    assert_same(stored, _build(ASSIGNMENT, "public", ASSIGNMENT.cases.public_seed))
+
+
+def test_a_stored_set_round_trips_odd_dtypes_and_shapes(tmp_path: Path) -> None:
+    odd = Case(
+        index=7,
+        kind="edge",
+        sizes={"n": 0, "l": 3},
+        inputs={
+            "flag": True,  # a Python scalar comes back as one
+            "count": 3,
+            "ints": np.arange(6, dtype=np.int32).reshape(2, 3),
+            "empty": np.zeros((0, 4)),
+            "col": np.asfortranarray(np.arange(6.0).reshape(3, 2)),  # stored in C order
+        },
+        expected={"x": np.float64(2.5) * np.ones(()), "mask": np.array([True, False])},
+        wrong={"x": {"sign": np.array([-2.5])}},
+    )
+    original = CaseSet("demo", "hidden", (odd,), (Mistake("sign", ("x",), {"en": "a", "zh": "b"}),))
+    original.save(tmp_path / "set.npz", recipe={"seed": 1})
+    loaded, recipe = CaseSet.load_with_recipe(tmp_path / "set.npz")
+    assert recipe == {"seed": 1}
+    assert_same(loaded, original)
+    assert loaded.cases[0].expected["x"].shape == ()
+    with pytest.raises(ValueError, match="read-only"):
+        loaded.cases[0].expected["mask"][0] = False  # a shared case set cannot be altered
+
+
+def test_a_changed_seed_rebuilds_instead_of_using_the_stale_file(tmp_path: Path) -> None:
+    folder = tmp_path / "assignment"
+    shutil.copytree(ASSIGNMENT.root, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    toml = folder / "assignment.toml"
+    seed = ASSIGNMENT.cases.public_seed
+    toml.write_text(toml.read_text().replace(f"public_seed = {seed}", f"public_seed = {seed + 1}"))
+    changed = load_assignment(folder)
+    assert changed.cases.public_seed == seed + 1
+    rebuilt = load_case_set(changed, "public")
+    fresh = _build(changed, "public", seed + 1)
+    assert_same(rebuilt, fresh)
+    shipped = load_case_set(ASSIGNMENT, "public")
+    assert not np.array_equal(rebuilt.cases[-1].inputs["W"], shipped.cases[-1].inputs["W"])
+    # Rewriting it makes the stored file current again.
+    save_public_cases(changed)
+    assert CaseSet.load_with_recipe(folder / PUBLIC_CASES_FILE)[1] == public_recipe(changed)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        pytest.param(b"not a zip file", "cannot be read", id="garbage"),
+        pytest.param(None, "another version of the grader", id="old-format"),
+    ],
+)
+def test_an_unreadable_case_file_is_a_clear_error(
+    tmp_path: Path, content: bytes | None, expected: str
+) -> None:
+    path = tmp_path / "cases.npz"
+    if content is None:  # the layout before format 2: one member per array
+        np.savez(path, meta=np.frombuffer(b'{"cases": []}', dtype=np.uint8), **{"0/inputs/W": 1})
+    else:
+        path.write_bytes(content)
+    with pytest.raises(AssignmentError, match=expected) as info:
+        CaseSet.load(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        pytest.param(["|O", [3], 0], id="object-dtype"),
+        pytest.param(["<U4", [3], 0], id="string-dtype"),
+        pytest.param(["<f8", [4], 0], id="past-the-end"),
+        pytest.param(["<f8", [1], -8], id="negative-offset"),
+    ],
+)
+def test_a_malformed_array_entry_is_refused(tmp_path: Path, ref: list[object]) -> None:
+    case = {"index": 0, "kind": "edge", "sizes": {}, "inputs": {"a": ref}, "expected": {},
+            "wrong": {}}  # fmt: skip
+    meta = {"format": CASE_FILE_FORMAT, "assignment": "demo", "kind": "public", "recipe": None,
+            "mistakes": [], "cases": [case]}  # fmt: skip
+    path = tmp_path / "cases.npz"
+    np.savez(
+        path,
+        meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+        blob=np.zeros(24, dtype=np.uint8),
+    )
+    with pytest.raises(AssignmentError, match="cannot be read"):
+        CaseSet.load(path)
