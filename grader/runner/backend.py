@@ -15,9 +15,10 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-from grader.runner.limits import Limits
+if TYPE_CHECKING:  # pydantic stays unloaded: grader check starts a sandbox before it loads
+    from grader.runner.limits import Limits
 
 CHILD_SCRIPT = Path(__file__).with_name("child.py")
 

@@ -25,10 +25,13 @@ import subprocess
 import sys
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.errors import SandboxError
 from grader.runner.backend import CHILD_ENV, CHILD_SCRIPT, Child, spawn
-from grader.runner.limits import Limits
+
+if TYPE_CHECKING:  # pydantic stays unloaded: grader check starts a sandbox before it loads
+    from grader.runner.limits import Limits
 
 SANDBOX_CHILD = "/sandbox/child.py"
 SANDBOX_SITE = "/site"
@@ -83,9 +86,9 @@ class BwrapBackend:
         self.bwrap = found
         self.as_root = os.geteuid() == 0
 
-    def argv(self, limits: Limits, results_fd: int) -> list[str]:
+    def argv(self, tmpfs_mb: int, results_fd: int) -> list[str]:
         """bwrap's command line for one job: the runner reads the job, then drops to a uid."""
-        args = [*self.view_args(limits, [(CHILD_SCRIPT, SANDBOX_CHILD)]),
+        args = [*self.view_args(tmpfs_mb, [(CHILD_SCRIPT, SANDBOX_CHILD)]),
                 *self.python_args(), SANDBOX_CHILD, str(results_fd)]  # fmt: skip
         if self.as_root:
             uid = random_uid()
@@ -95,9 +98,10 @@ class BwrapBackend:
     def python_args(self) -> list[str]:
         return [str(runtime_executable()), "-I", "-S", "-B", "-u"]
 
-    def view_args(self, limits: Limits, scripts: list[tuple[Path, str]]) -> list[str]:
+    def view_args(self, tmpfs_mb: int, scripts: list[tuple[Path, str]]) -> list[str]:
         """bwrap's options up to and including ``--``: the view described in the docstring,
-        with each trusted script bound read-only at its sandbox path."""
+        with a ``tmpfs_mb`` MiB tmpfs and each trusted script bound read-only at its sandbox
+        path."""
         prefix = runtime_prefix()
         args = [
             self.bwrap,
@@ -125,16 +129,21 @@ class BwrapBackend:
         for site in sorted(prefix.glob("lib/python3*/site-packages")):
             args += ["--tmpfs", str(site)]  # the base interpreter's own packages stay hidden
         args += ["--proc", "/proc", "--dev", "/dev"]
-        args += ["--perms", "1777", "--size", str(limits.tmpfs_mb << 20), "--tmpfs", "/tmp"]
+        args += ["--perms", "1777", "--size", str(tmpfs_mb << 20), "--tmpfs", "/tmp"]
         env = {**CHILD_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "GRADER_SITE": SANDBOX_SITE}
         for key, value in env.items():
             args += ["--setenv", key, value]
         return [*args, "--chdir", "/tmp", "--"]
 
     def start(self, limits: Limits) -> Child:
+        return self.start_sized(limits.tmpfs_mb)
+
+    def start_sized(self, tmpfs_mb: int) -> Child:
+        """A job's child with a ``tmpfs_mb`` MiB tmpfs (the only limit bwrap itself applies;
+        the runner applies the others when it reads the job)."""
         r, w = os.pipe()
         try:
-            proc = spawn(self.argv(limits, w), w, Path("/"), {"PATH": "/usr/bin:/bin"})
+            proc = spawn(self.argv(tmpfs_mb, w), w, Path("/"), {"PATH": "/usr/bin:/bin"})
         except OSError as exc:
             os.close(r)
             raise SandboxError(f"bubblewrap could not be started: {exc}") from None
@@ -146,11 +155,13 @@ class BwrapBackend:
 @cache
 def bwrap_works() -> str | None:
     """None when a trivial job runs in the hardened sandbox here, else why it does not."""
+    from grader.runner import defaults
+
     try:
         backend = BwrapBackend()
     except SandboxError as exc:
         return str(exc)
-    argv = backend.argv(Limits(), 0)
+    argv = backend.argv(defaults.TMPFS_MB, 0)
     marker = len(argv) - 1 - argv[::-1].index(SANDBOX_CHILD)
     uid = argv[marker + 2] if backend.as_root else ""
     drop = (

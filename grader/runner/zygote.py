@@ -103,7 +103,8 @@ class PoolBackend:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = [
             *self._bwrap.view_args(
-                self._limits, [(CHILD_SCRIPT, SANDBOX_CHILD), (ZYGOTE_SCRIPT, SANDBOX_ZYGOTE)]
+                self._limits.tmpfs_mb,
+                [(CHILD_SCRIPT, SANDBOX_CHILD), (ZYGOTE_SCRIPT, SANDBOX_ZYGOTE)],
             ),
             *self._bwrap.python_args(),
             SANDBOX_ZYGOTE,
