@@ -19,6 +19,7 @@ from grader.errors import GraderError
 
 if TYPE_CHECKING:
     from grader.assignment import Assignment
+    from grader.runner.backend import SandboxChild
 
 app = typer.Typer(
     name="grader",
@@ -59,7 +60,7 @@ def check(
 
     # The sandbox boots while pydantic, the settings, numpy and the cases load (see early).
     early = start_early() if file.is_file() else None
-    started = None
+    started: SandboxChild | None = None
     try:
         from grader.runner.select import choose_backend
         from grader.settings import get_settings
@@ -78,9 +79,10 @@ def check(
     except GraderError as exc:
         raise fail(str(exc)) from None
     finally:
-        for unused in (early and early.child, started):
-            if unused is not None:
-                unused.close()
+        if early is not None:  # not yet taken or closed: an error came first
+            early.child.close()
+        if started is not None:
+            started.close()
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
