@@ -424,3 +424,36 @@ def test_schema_validates_a_real_report(
             jsonschema.validate({**report, "parts": [{"name": "W"}]}, report_schema)
     else:
         _required_keys_present(report, report_schema, report_schema.get("$defs", {}))
+
+
+# -- what the JSON path loads -------------------------------------------------------------------
+
+LOADED_BY_CHECK = """
+import json, sys
+sys.argv = ["grader", "check", sys.argv[1], "--json"]
+from grader.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+"""
+
+
+def test_check_json_loads_nothing_it_does_not_use(tmp_path: Path) -> None:
+    # A check is mostly module loading: no renderer, web or batch code, reference solution or
+    # notebook reader on the JSON path of a .py file. (The batch and web shells' command
+    # modules register their commands; they import typer alone.)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADED_BY_CHECK, str(SUBMISSIONS / "correct_vectorized.py")],
+        capture_output=True, text=True, cwd=tmp_path, env=clean, timeout=120,
+    )  # fmt: skip
+    assert json.loads(proc.stdout)["score"] > 0
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("MODULES "))
+    loaded = set(json.loads(line.removeprefix("MODULES ")))
+    unused = {"rich", "jinja2", "fastapi", "starlette", "sqlalchemy", "uvicorn", "dask",
+              "nbformat", "reference", "multipart", "httpx"}  # fmt: skip
+    assert not {m for m in loaded if m.split(".")[0] in unused}
+    ours = {m for m in loaded if m.startswith(("grader.batch.", "grader.web.", "grader.render"))}
+    assert ours == {"grader.batch.cli", "grader.web.cli"}
