@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 
 from grader.assignment import ASSIGNMENT_FILE, ENTRY_POINT_GROUP, PUBLIC_CASES_FILE, load_assignment
-from grader.cases import load_case_set, public_recipe
+from grader.cases import load_case_set, public_recipe, save_public_cases
 from grader.errors import GraderError
 from grader.version import __version__
 
@@ -43,8 +43,11 @@ def build_bundle(out: Path, assignment_path: Path | None = None) -> Path:
             line for line in source.splitlines() if not line.strip().startswith("provider")
         )
     (data / ASSIGNMENT_FILE).write_text(source + "\n", encoding="utf-8")
-    public = load_case_set(assignment, "public")
-    public.save(data / PUBLIC_CASES_FILE, recipe=public_recipe(assignment))
+    if assignment.provider is not None:  # built afresh: a stale stored set never ships
+        save_public_cases(assignment, data / PUBLIC_CASES_FILE)
+    else:
+        public = load_case_set(assignment, "public")
+        public.save(data / PUBLIC_CASES_FILE, recipe=public_recipe(assignment))
     if assignment.template_path.is_file():
         shutil.copy(assignment.template_path, data / "template.py")
     (out / "pyproject.toml").write_text(
@@ -76,7 +79,7 @@ dependencies = ["numpy>=2.0", "pydantic>=2.6", "pydantic-settings>=2.2", "typer>
                 "rich>=13"]
 
 [project.scripts]
-grader = "grader.cli:app"
+grader = "grader.cli:main"
 
 [project.entry-points."{group}"]
 bptt = "{data}"

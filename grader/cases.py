@@ -9,8 +9,10 @@ where students can reach it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
+import importlib.util
 import io
 import json
 import math
@@ -81,9 +83,14 @@ class CaseSet:
         chunks: list[bytes] = []
         offset = 0
 
-        def put(value: Any) -> list[Any]:
+        def put(value: Any, where: str) -> list[Any]:
             nonlocal offset
             arr = np.asarray(value)  # (ascontiguousarray would make a scalar 1-d)
+            if arr.dtype.kind not in _STORED_KINDS:
+                raise AssignmentError(
+                    f"{where} cannot be stored: its type is {arr.dtype} ({type(value).__name__});"
+                    " a case set holds booleans and numbers only"
+                )
             ref = [arr.dtype.str, list(arr.shape), offset]
             data = arr.tobytes()  # C order
             chunks.append(data + b"\0" * (-len(data) % 8))  # keep every array 8-byte aligned
@@ -103,9 +110,16 @@ class CaseSet:
                     "index": c.index,
                     "kind": c.kind,
                     "sizes": c.sizes,
-                    "inputs": {k: put(v) for k, v in c.inputs.items()},
-                    "expected": {k: put(v) for k, v in c.expected.items()},
-                    "wrong": {p: {m: put(v) for m, v in w.items()} for p, w in c.wrong.items()},
+                    "inputs": {
+                        k: put(v, f"case {c.index}: input {k}") for k, v in c.inputs.items()
+                    },
+                    "expected": {
+                        k: put(v, f"case {c.index}: expected {k}") for k, v in c.expected.items()
+                    },
+                    "wrong": {
+                        p: {m: put(v, f"case {c.index}: wrong {p}/{m}") for m, v in w.items()}
+                        for p, w in c.wrong.items()
+                    },
                 }
                 for c in self.cases
             ],
@@ -129,23 +143,24 @@ class CaseSet:
     def load_with_recipe(cls, path: Path) -> tuple[CaseSet, dict[str, Any] | None]:
         """The case set stored at ``path`` and the recipe it was stored with."""
         try:
-            with np.load(path, allow_pickle=False) as npz:
+            with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as npz:
                 meta = json.loads(bytes(npz["meta"]).decode())
                 if meta.get("format") != CASE_FILE_FORMAT:
                     raise ValueError("it was written by another version of the grader")
                 blob = npz["blob"].tobytes()
             return _from_meta(meta, blob), meta.get("recipe")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except Exception as exc:  # any failure to parse the file means it is unusable
             raise AssignmentError(
-                f"case set {path} cannot be read ({exc}): rebuild it with the grader that "
-                "reads it (grader bundle writes the student copy's)"
+                f"case set {path} cannot be read ({type(exc).__name__}: {exc}): it is damaged or "
+                "was written by another version of the grader; reinstall the package that holds "
+                "it (an instructor rebuilds a student copy with grader bundle)"
             ) from None
 
 
 #: The layout of stored case sets (:meth:`CaseSet.to_npz_bytes`); bump it when that changes.
 CASE_FILE_FORMAT = 2
 #: The dtype kinds a stored array may have: booleans and numbers, never objects or strings.
-_STORED_KINDS = frozenset("biuf")
+_STORED_KINDS = frozenset("biufc")
 
 
 def _from_meta(meta: dict[str, Any], blob: bytes) -> CaseSet:
@@ -185,14 +200,21 @@ def hidden_seed(secret: str) -> int:
 
 
 def load_case_set(assignment: Assignment, kind: CaseSetKind, secret: str | None = None) -> CaseSet:
-    """The public case set (shipped file, else built from the public seed) or the hidden one."""
+    """The public case set or the hidden one.
+
+    The public set is read from the stored file when its recipe is current, else built from
+    the public seed (a stale or unreadable file is a cache miss). A student copy has no
+    provider: its stored set is the only one there is.
+    """
     if kind == "public":
         path = assignment.public_cases_path
+        if assignment.provider is None and path.is_file():
+            return CaseSet.load(path)
         if path.is_file():
-            stored, recipe = CaseSet.load_with_recipe(path)
-            # A student copy has no provider: its stored set is the only one there is.
-            if recipe == public_recipe(assignment) or assignment.provider is None:
-                return stored
+            with contextlib.suppress(AssignmentError):
+                stored, recipe = CaseSet.load_with_recipe(path)
+                if recipe == public_recipe(assignment):
+                    return stored
         return _build(assignment, "public", assignment.cases.public_seed)
     if not secret:
         raise SecretError(
@@ -203,13 +225,30 @@ def load_case_set(assignment: Assignment, kind: CaseSetKind, secret: str | None 
 
 
 def public_recipe(assignment: Assignment) -> dict[str, Any]:
-    """What the public case set is built from: a stored set with another recipe is stale."""
+    """What the public case set is built from: the assignment (its parts, inputs, seed, count
+    and tolerance) and the provider's code. A stored set with another recipe is stale."""
     return {
-        "assignment": assignment.name,
-        "seed": assignment.cases.public_seed,
-        "count": assignment.cases.public_count,
-        "tolerance": assignment.tolerance.model_dump(),
+        "assignment": assignment.model_dump(mode="json", exclude={"root", "provider"}),
+        "provider": assignment.provider,
+        "provider_code": _package_digest(assignment.provider),
     }
+
+
+def _package_digest(module: str | None) -> str | None:
+    """A hash of the Python sources beside ``module`` (its package's own files), found
+    without importing it; None when it cannot be found."""
+    if module is None:
+        return None
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    digest = hashlib.sha256()
+    for source in sorted(Path(spec.origin).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def save_public_cases(assignment: Assignment, path: Path | None = None) -> Path:

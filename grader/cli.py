@@ -83,6 +83,8 @@ def check(
             early.child.close()
         if started is not None:
             started.close()
+    global _released
+    _released = True
     if as_json:
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:
@@ -215,12 +217,19 @@ def _register_instructor_commands() -> None:
 _register_instructor_commands()
 
 
+#: Set by a command that has released everything it opened (``check``): :func:`main` then
+#: lets the process end without a final garbage collection.
+_released = False
+
+
 def main() -> None:
     """The ``grader`` command (and ``python -m grader``)."""
     try:
         app()
     finally:
-        # The process ends here: a final collection that walks every object numpy and pydantic
-        # made costs 50-100 ms, a fifth of a check. Frozen objects are skipped; exit handlers
-        # and finalizers still run.
-        gc.freeze()
+        if _released:
+            # A final collection that walks every object numpy and pydantic made costs
+            # 50-100 ms, a fifth of a check. Frozen objects are skipped by it (exit handlers
+            # still run, but cyclic garbage is not finalized: check leaves none that matters;
+            # its child is closed and its output goes to sys.stdout, flushed at exit).
+            gc.freeze()

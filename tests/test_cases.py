@@ -101,6 +101,7 @@ def test_a_changed_seed_rebuilds_instead_of_using_the_stale_file(tmp_path: Path)
     [
         pytest.param(b"not a zip file", "cannot be read", id="garbage"),
         pytest.param(None, "another version of the grader", id="old-format"),
+        pytest.param(b"PK\x03\x04" + b"\0" * 40, "cannot be read", id="truncated-zip"),
     ],
 )
 def test_an_unreadable_case_file_is_a_clear_error(
@@ -138,3 +139,49 @@ def test_a_malformed_array_entry_is_refused(tmp_path: Path, ref: list[object]) -
     )
     with pytest.raises(AssignmentError, match="cannot be read"):
         CaseSet.load(path)
+
+
+def test_an_edit_to_the_provider_code_or_the_parts_makes_the_stored_set_stale(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "assignment"
+    shutil.copytree(ASSIGNMENT.root, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = load_assignment(folder)
+    assert public_recipe(copy) == public_recipe(ASSIGNMENT)  # the same provider package
+    fewer_parts = copy.model_copy(update={"parts": copy.parts[:-1]})
+    assert public_recipe(fewer_parts) != public_recipe(copy)
+    other_code = copy.model_copy(update={"provider": "grader.cases"})  # another package
+    assert public_recipe(other_code)["provider_code"] != public_recipe(copy)["provider_code"]
+
+
+def test_an_unreadable_stored_set_is_rebuilt_when_the_provider_is_there(tmp_path: Path) -> None:
+    folder = tmp_path / "assignment"
+    shutil.copytree(ASSIGNMENT.root, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / PUBLIC_CASES_FILE).write_bytes(b"damaged")
+    copy = load_assignment(folder)
+    assert_same(load_case_set(copy, "public"), load_case_set(ASSIGNMENT, "public"))
+    # Without a provider (a student copy) the stored set is all there is: a clear error.
+    student = copy.model_copy(update={"provider": None})
+    with pytest.raises(AssignmentError, match="damaged"):
+        load_case_set(student, "public")
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        pytest.param("text", "<U4", id="string"),
+        pytest.param(None, "object", id="none"),  # would store a pointer
+        pytest.param(2**70, "object", id="huge-int"),
+    ],
+)
+def test_saving_refuses_what_cannot_be_stored(value: object, kind: str, tmp_path: Path) -> None:
+    case = Case(3, "edge", {}, {"bad": value}, {})
+    with pytest.raises(AssignmentError, match=rf"case 3: input bad .*{kind}"):
+        CaseSet("demo", "public", (case,)).save(tmp_path / "set.npz")
+    assert not (tmp_path / "set.npz").exists()
+
+
+def test_complex_values_round_trip(tmp_path: Path) -> None:
+    case = Case(0, "edge", {}, {"z": np.array([1 + 2j])}, {"z": np.array([3 - 1j])})
+    CaseSet("demo", "public", (case,)).save(tmp_path / "set.npz")
+    assert_same(CaseSet.load(tmp_path / "set.npz"), CaseSet("demo", "public", (case,)))

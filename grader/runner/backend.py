@@ -69,6 +69,7 @@ class Child:
     workdir: Path | None = None
     extra_cleanup: list[Path] = field(default_factory=list)
     via_shell_status: bool = False  # the status comes through a wrapper: signal n is 128 + n
+    closed_status: int | None = None
 
     @property
     def stdin(self) -> IO[bytes]:
@@ -93,9 +94,14 @@ class Child:
             raise TimeoutError from None
 
     def close(self) -> int:
-        """Kill what is left, reap, release pipes and the working folder; the exit status."""
+        """Kill what is left, reap, release pipes and the working folder; the exit status.
+        Closing again only returns the status: the process group id may belong to another
+        process by then."""
+        if self.closed_status is not None:
+            return self.closed_status
         self.kill()
         code = self.process.wait()
+        self.closed_status = code
         for stream in (self.process.stdin, self.process.stdout, self.results):
             if stream is not None:
                 with contextlib.suppress(OSError):

@@ -52,5 +52,5 @@ def start_early() -> EarlyChild | None:
     try:
         backend = BwrapBackend()
         return EarlyChild(backend, backend.start_sized(defaults.TMPFS_MB), defaults.TMPFS_MB)
-    except SandboxError:
+    except (SandboxError, OSError):
         return None  # the backend the settings choose reports it, or falls back
