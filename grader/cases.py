@@ -235,18 +235,25 @@ def public_recipe(assignment: Assignment) -> dict[str, Any]:
 
 
 def _package_digest(module: str | None) -> str | None:
-    """A hash of the Python sources beside ``module`` (its package's own files), found
-    without importing it; None when it cannot be found."""
+    """A hash of the Python sources of ``module``'s top-level package (its own files, not its
+    subpackages), or of the module's file when it is not in a package; found without
+    importing anything. None when it cannot be found."""
     if module is None:
         return None
     try:
-        spec = importlib.util.find_spec(module)
+        spec = importlib.util.find_spec(module.partition(".")[0])  # top level: nothing imported
     except (ImportError, ValueError):
         return None
-    if spec is None or spec.origin is None:
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        sources = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.py"))
+    elif spec.origin is not None:
+        sources = [Path(spec.origin)]
+    else:
         return None
     digest = hashlib.sha256()
-    for source in sorted(Path(spec.origin).parent.glob("*.py")):
+    for source in sources:
         digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
 
