@@ -457,3 +457,35 @@ def test_check_json_loads_nothing_it_does_not_use(tmp_path: Path) -> None:
     assert not {m for m in loaded if m.split(".")[0] in unused}
     ours = {m for m in loaded if m.startswith(("grader.batch.", "grader.web.", "grader.render"))}
     assert ours == {"grader.batch.cli", "grader.web.cli"}
+
+
+BLAS_THREADS_SEEN = """
+import os, sys
+sys.argv = ["grader", "schema"]
+from grader.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("BLAS " + os.environ["OPENBLAS_NUM_THREADS"] + "\\n")
+"""
+
+
+@pytest.mark.parametrize(
+    ("given", "seen"),
+    [
+        pytest.param(None, "1", id="default-one-thread"),  # the grader's own process
+        pytest.param("3", "3", id="caller-setting-kept"),
+    ],
+)
+def test_the_grader_process_uses_one_blas_thread_unless_told(
+    given: str | None, seen: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADER_", "OPENBLAS_"))}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    proc = subprocess.run(
+        [sys.executable, "-c", BLAS_THREADS_SEEN], capture_output=True, text=True, cwd=tmp_path,
+        env=env, timeout=60,
+    )  # fmt: skip
+    assert f"BLAS {seen}\n" in proc.stderr, proc.stderr
