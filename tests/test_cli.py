@@ -489,3 +489,29 @@ def test_the_grader_process_uses_one_blas_thread_unless_told(
         env=env, timeout=60,
     )  # fmt: skip
     assert f"BLAS {seen}\n" in proc.stderr, proc.stderr
+
+
+COLLECTOR_IN_COMMAND = """
+import gc, sys
+from grader.cli import app, main
+
+@app.command("probe")
+def probe() -> None:
+    sys.stderr.write(f"GC {gc.isenabled()}\\n")
+
+sys.argv = ["grader", "probe"]
+try:
+    main()
+except SystemExit:
+    pass
+"""
+
+
+def test_commands_other_than_check_run_with_the_garbage_collector(tmp_path: Path) -> None:
+    # main() pauses the collector while the CLI loads; a long-running command (serve, batch)
+    # must get it back.
+    proc = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_IN_COMMAND], capture_output=True, text=True,
+        cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert "GC True\n" in proc.stderr, proc.stderr
