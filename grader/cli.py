@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from grader.errors import GraderError
+from grader.runner.backend import CHILD_ENV
 
 if TYPE_CHECKING:
     from grader.assignment import Assignment
@@ -223,10 +224,11 @@ _register_instructor_commands()
 _released = False
 
 
-#: BLAS thread counts for the grader's own process, unless the caller set them. Its arithmetic
-#: is elementwise on small arrays; OpenBLAS would start a thread per core when numpy loads,
-#: which costs start-up and competes with the sandboxed child: about 60 ms of a 0.37 s check.
-ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+#: BLAS thread counts for the grader's own process (the sandboxed child's), unless the caller
+#: set them. Its arithmetic is elementwise on small arrays; OpenBLAS would start a thread per
+#: core when numpy loads, which costs start-up and competes with the sandboxed child: about
+#: 60 ms of a 0.37 s check.
+ONE_BLAS_THREAD = {k: v for k, v in CHILD_ENV.items() if k.endswith("_NUM_THREADS")}
 
 
 @app.callback()
