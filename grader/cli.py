@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from grader.cli_options import AssignmentOpt, fail
 from grader.errors import GraderError
 from grader.runner.backend import CHILD_ENV
 
@@ -31,19 +32,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-EXIT_FULL_MARKS, EXIT_LESS, EXIT_USAGE = 0, 1, 2
+EXIT_FULL_MARKS, EXIT_LESS = 0, 1
 
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="en or zh (default: GRADER_LANG)")]  # noqa: UP045
-AssignmentOpt = Annotated[
-    Optional[Path],  # noqa: UP045
-    typer.Option("--assignment", help="assignment.toml (default: the installed assignment)"),
-]
-
-
-def fail(message: str) -> typer.Exit:
-    """Print a caller's mistake to stderr; the exit for it (status 2)."""
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
 
 
 @app.command()

@@ -12,7 +12,9 @@ from typing import Annotated
 
 import typer
 
-EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+from grader.cli_options import AssignmentOpt, SecretFileOpt, fail
+
+EXIT_INTERRUPTED = 130
 
 
 class Format(StrEnum):
@@ -28,11 +30,6 @@ class ExecutorKind(StrEnum):
 class Language(StrEnum):
     en = "en"
     zh = "zh"
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_USAGE)
 
 
 def batch(
@@ -52,13 +49,7 @@ def batch(
             help="parallel jobs (default: one per core)",
         ),
     ] = None,
-    secret_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--secret-file",
-            help="file holding the secret (default: GRADER_SECRET)",
-        ),
-    ] = None,
+    secret_file: SecretFileOpt = None,
     lang: Annotated[
         Language, typer.Option("--lang", help="language of the feedback files")
     ] = Language.en,
@@ -91,22 +82,16 @@ def batch(
             help="Dask scheduler address, tcp://HOST:8786",
         ),
     ] = None,
-    assignment: Annotated[
-        Path | None,
-        typer.Option(
-            "--assignment",
-            help="assignment.toml (default: the installed one)",
-        ),
-    ] = None,
+    assignment: AssignmentOpt = None,
 ) -> None:
     """Grade every student's submission in FOLDER on the hidden cases, into OUT."""
     from grader.batch.command import BatchOptions, run_batch_command
     from grader.errors import GraderError
 
     if fmt is Format.canvas and canvas_roster is None:
-        raise _fail("--format canvas needs --canvas-roster FILE (the Canvas gradebook export)")
+        raise fail("--format canvas needs --canvas-roster FILE (the Canvas gradebook export)")
     if executor is ExecutorKind.dask and not scheduler:
-        raise _fail("--executor dask needs --scheduler tcp://HOST:8786")
+        raise fail("--executor dask needs --scheduler tcp://HOST:8786")
     options = BatchOptions(
         folder=folder, out=out, workers=workers, secret_file=secret_file, lang=lang.value,
         allow_unconfined=allow_unconfined, canvas_roster=canvas_roster,
@@ -116,7 +101,7 @@ def batch(
     try:
         run_batch_command(options)
     except GraderError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except KeyboardInterrupt:
         typer.echo(
             "interrupted: the reports written so far are kept; run the same command again to "
@@ -134,20 +119,8 @@ gradescope_app = typer.Typer(
 @gradescope_app.command("build")
 def gradescope_build(
     out: Annotated[Path, typer.Option("--out", help="the zip to write")] = Path("autograder.zip"),
-    secret_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--secret-file",
-            help="file holding the secret (default: GRADER_SECRET)",
-        ),
-    ] = None,
-    assignment: Annotated[
-        Path | None,
-        typer.Option(
-            "--assignment",
-            help="assignment.toml (default: the installed one)",
-        ),
-    ] = None,
+    secret_file: SecretFileOpt = None,
+    assignment: AssignmentOpt = None,
 ) -> None:
     """Build the autograder zip to upload to a Gradescope programming assignment."""
     from grader.batch.gradescope import build_autograder
@@ -158,7 +131,7 @@ def gradescope_build(
         secret = get_settings(secret_file=secret_file).resolved_secret()
         path = build_autograder(out, secret, assignment)
     except GraderError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(
         f"wrote {path}: upload it as the autograder of a Gradescope programming assignment "
         "(Ubuntu 24.04 base image). It holds the secret: keep it among the course staff."

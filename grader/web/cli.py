@@ -12,6 +12,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from grader.cli_options import SecretFileOpt, fail
+
 roster_app = typer.Typer(help="Students' tokens for the web service.", no_args_is_help=True)
 
 DataDirOpt = Annotated[
@@ -24,11 +26,6 @@ DbOpt = Annotated[
 ]
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
-
-
 def _settings(**overrides: Any) -> Any:
     from grader.errors import GraderError
     from grader.settings import get_settings
@@ -36,7 +33,7 @@ def _settings(**overrides: Any) -> Any:
     try:
         return get_settings(**overrides)
     except GraderError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def serve(
@@ -48,10 +45,7 @@ def serve(
     ] = None,
     data_dir: DataDirOpt = None,
     database_url: DbOpt = None,
-    secret_file: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--secret-file", help="file holding the secret (GRADER_SECRET_FILE)"),
-    ] = None,
+    secret_file: SecretFileOpt = None,
     allow_unconfined: Annotated[
         Optional[bool],  # noqa: UP045
         typer.Option("--allow-unconfined", help="accept the plain (unconfined) sandbox"),
@@ -75,7 +69,7 @@ def serve(
     try:
         app = create_app(settings)
     except GraderError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     uvicorn.run(app, host=settings.host, port=settings.port)
 
 
@@ -97,7 +91,7 @@ def roster_import(
     try:
         change = open_store(settings).import_roster(read_roster(csv_file), rotate=rotate)
     except GraderError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     write_tokens(out, change.issued + change.rotated)
     typer.echo(
         f"{len(change.issued)} new student(s), {len(change.rotated)} given a new token, "
@@ -125,7 +119,7 @@ def roster_add(
     try:
         token = open_store(settings).add_student(student.strip(), rotate=rotate)
     except GraderError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(token)
 
 
@@ -143,7 +137,7 @@ def roster_revoke(
     try:
         open_store(settings).revoke(student.strip())
     except GraderError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"revoked the token of {student}")
 
 

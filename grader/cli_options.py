@@ -1,0 +1,30 @@
+"""What the grader's command shells share: common options and the usage-error exit.
+
+Imports typer alone, so that each shell (``grader.cli``, ``grader.batch.cli``,
+``grader.web.cli``) stays cheap to load.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+#: Exit status of a caller's mistake (click's usage-error status).
+EXIT_USAGE = 2
+
+AssignmentOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--assignment", help="assignment.toml (default: the installed assignment)"),
+]
+SecretFileOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--secret-file", help="file holding the secret (default: GRADER_SECRET)"),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a caller's mistake to stderr; the exit for it (status 2)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
