@@ -13,6 +13,7 @@ Frame: 8 bytes (big-endian JSON length, payload length), the JSON header, the pa
 from __future__ import annotations
 
 import contextlib
+import errno
 import inspect
 import json
 import os
@@ -118,6 +119,96 @@ def apply_limits(limits: dict[str, int]) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+#: errno values of an exhausted resource: processes or threads, memory, descriptors, disk.
+_RESOURCE_ERRNOS = frozenset(
+    {errno.EAGAIN, errno.ENOMEM, errno.EMFILE, errno.ENFILE, errno.ENOSPC, errno.EFBIG}
+)
+
+
+def hit_a_limit(exc: BaseException) -> bool:
+    """Whether a part's exception says that a resource ran out (the job's limits)."""
+    if isinstance(exc, MemoryError):
+        return True
+    if isinstance(exc, OSError):
+        return exc.errno in _RESOURCE_ERRNOS
+    return isinstance(exc, RuntimeError) and "can't start new thread" in str(exc)
+
+
+def _count(folder: str) -> int:
+    try:
+        return len(os.listdir(folder))
+    except OSError:
+        return 0  # no /proc (not Linux): nothing to compare
+
+
+def _address_space() -> int:
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+
+
+def _other_processes() -> bool:
+    """Whether a process the job started is still there: a child not yet reaped or, in a pid
+    namespace of the job's own (the sandboxes: the job is pid 1 or 2), any other process."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            return True
+    if os.getpid() <= 2:
+        me = os.getpid()
+        return any(p.isdigit() and int(p) not in (1, me) for p in os.listdir("/proc"))
+    return False
+
+
+class Usage:
+    """What the process holds, taken between parts: a part that leaves more behind than the
+    top-level code did (threads, processes, descriptors, memory) or that used more than its
+    share of the CPU-time limit must not run beside the next part."""
+
+    def __init__(self, threads: int, fds: int, address_space: int, cpu_s: float) -> None:
+        self.threads, self.fds = threads, fds
+        self.address_space, self.cpu_s = address_space, cpu_s
+
+    @classmethod
+    def now(cls) -> Usage:
+        return cls(
+            _count("/proc/self/task"), _count("/proc/self/fd"), _address_space(), _cpu_seconds()
+        )
+
+    def left_over(
+        self, after: Usage, before: Usage, limits: dict[str, int], cpu_share: float
+    ) -> str:
+        """Why ``after`` (the end of a part that started at ``before``) needs a fresh child,
+        or "" when it does not; ``self`` is the state after the top-level code."""
+        if after.threads > self.threads:
+            return f"left {after.threads - self.threads} thread(s) running"
+        if _other_processes():
+            return "left processes running"
+        if after.fds > self.fds:
+            return f"left {after.fds - self.fds} file descriptor(s) open"
+        limit = limits.get("address_space")
+        if (
+            limit
+            and self.address_space
+            and after.address_space - self.address_space > (limit - self.address_space) // 2
+        ):
+            return f"kept {(after.address_space - self.address_space) >> 20} MiB allocated"
+        if after.cpu_s - before.cpu_s > cpu_share:
+            return f"used {after.cpu_s - before.cpu_s:.1f} s of CPU time"
+        return ""
+
+
 def student_line(tb: types.TracebackType | None, filename: str) -> int | None:
     """The line of the innermost traceback frame that is in the student's file."""
     line = None
@@ -190,13 +281,16 @@ def run_part(
     part: dict[str, Any],
     cases: list[dict[str, Any]],
     filename: str,
-) -> None:
+) -> str | None:
+    """Call the part's function on every case and send the results. None when the part ended
+    without calling it (missing, not callable, a signature it cannot be called with); else
+    why the child must not run another part ("" when nothing says so from the calls)."""
     name = part["name"]
     chan.send({"event": "part_start", "part": name})
     fn = module.__dict__.get(part["function"])
     if fn is None:
         chan.send({"event": "part_missing", "part": name})
-        return
+        return None
     if not callable(fn):
         chan.send(
             {
@@ -205,14 +299,15 @@ def run_part(
                 "message": f"{part['function']} is a {type(fn).__name__}, not a function",
             }
         )
-        return
+        return None
     steps = part.get("steps")
     step_param = steps["param"] if steps else None
     bound = bind(fn, set(cases[0]["inputs"]) if cases else set(), step_param)
     if isinstance(bound, str):
         chan.send({"event": "part_error", "part": name, "message": bound})
-        return
+        return None
     names, per_step = bound
+    exhausted: str | None = None
     for case in cases:
         inputs = case["inputs"]
         if per_step and steps:
@@ -230,9 +325,11 @@ def run_part(
                 header.update(extra)
             except BaseException as exc:
                 header["error"] = describe(exc, filename)
+                if exhausted is None and hit_a_limit(exc):
+                    exhausted = f"ran into a resource limit ({type(exc).__name__}: {exc})"[:300]
             chan.result(header, payload)
     chan.flush()
-    chan.send({"event": "part_end", "part": name})
+    return exhausted or ""
 
 
 def drop_privileges(uid: int, gid: int) -> None:
@@ -287,8 +384,20 @@ def run(results_fd: int, drop_to: tuple[int, int] | None) -> None:
         chan.send({"event": "load_error", "kind": "exception", **describe(exc, filename)})
         return
     chan.send({"event": "loaded"})
-    for part in job["parts"]:
-        run_part(chan, module, part, cases, filename)
+    parts = job["parts"]
+    cpu_share = job["limits"]["cpu_seconds"] / (len(parts) + 1)
+    baseline = Usage.now()
+    for part in parts:
+        before = Usage.now()
+        outcome = run_part(chan, module, part, cases, filename)
+        if outcome is None:
+            continue
+        fresh = outcome or baseline.left_over(Usage.now(), before, job["limits"], cpu_share)
+        chan.send(
+            {"event": "part_end", "part": part["name"], **({"fresh": fresh} if fresh else {})}
+        )
+        if fresh:
+            return  # what this part left would cost the next one: the grader starts a new child
     chan.send({"event": "done"})
 
 

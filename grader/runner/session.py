@@ -2,8 +2,9 @@
 
 The parent never unpickles and never calls anything the child sends: results are JSON headers
 and ``.npy`` bytes loaded with ``allow_pickle=False``, each size checked before it is read.
-A part that times out or kills its child costs only itself: the session starts a new child for
-the parts after it. Normally one child runs every part.
+A part that times out, kills its child, runs into a resource limit or leaves threads, processes,
+descriptors or memory behind costs only itself: the session starts a new child for the parts
+after it (the child says so at the part's end). Normally one child runs every part.
 """
 
 from __future__ import annotations
@@ -212,6 +213,8 @@ def _drive(
             elif event == "part_end" and current:
                 run.parts[current].state = "done"
                 current, index = None, index + 1
+                if header.get("fresh"):  # the part ran into a limit or left something behind
+                    return parts[index:]
             elif event == "done":
                 return []
             else:
