@@ -20,6 +20,10 @@ ENTRY_POINT_GROUP = "bptt_grader.assignments"
 ASSIGNMENT_FILE = "assignment.toml"
 PUBLIC_CASES_FILE = "public_cases.npz"
 TEMPLATE_FILE = "template.py"
+#: The homework text beside assignment.toml, per language (Markdown).
+HOMEWORK_FILES = {"en": "homework.md", "zh": "homework.zh.md"}
+#: The student copy's README (Markdown), beside assignment.toml.
+STUDENT_GUIDE_FILE = "student-guide.md"
 
 
 class Steps(BaseModel):
@@ -88,6 +92,17 @@ class Assignment(BaseModel):
     @property
     def template_path(self) -> Path:
         return self.root / TEMPLATE_FILE
+
+    def homework_text(self, lang: str) -> str:
+        """The homework in ``lang`` (English where it has no translation)."""
+        for name in dict.fromkeys([HOMEWORK_FILES.get(lang, ""), HOMEWORK_FILES["en"]]):
+            path = self.root / name
+            if name and path.is_file():
+                return path.read_text(encoding="utf-8")
+        raise AssignmentError(
+            f"the assignment {self.name!r} ships no homework text: {HOMEWORK_FILES['en']} is "
+            f"not in {self.root}"
+        )
 
 
 def load_assignment(path: Path | str | None = None) -> Assignment:

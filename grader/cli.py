@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
-from grader.cli_options import AssignmentOpt, fail
+from grader.cli_options import EXIT_USAGE, AssignmentOpt, command_group, fail
 from grader.errors import GraderError
 from grader.runner.backend import CHILD_ENV
 
@@ -24,12 +24,10 @@ if TYPE_CHECKING:
     from grader.assignment import Assignment
     from grader.runner.backend import SandboxChild
 
-app = typer.Typer(
+app = command_group(
     name="grader",
-    help="Auto-grader for the BPTT homework: check a submission, inspect the public cases.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    help="Auto-grader for the BPTT homework: read it, check a submission, inspect the public "
+    "cases.",
 )
 
 EXIT_FULL_MARKS, EXIT_LESS = 0, 1
@@ -158,27 +156,32 @@ def schema() -> None:
 
 
 @app.command()
-def bundle(
-    out: Annotated[Path, typer.Option("--out", help="folder for the student package")],
-    assignment: AssignmentOpt = None,
-) -> None:
-    """Build the student package: the grader, the public cases, no reference code or secrets."""
-    from grader.bundle import build_bundle
+def homework(lang: LangOpt = None, assignment: AssignmentOpt = None) -> None:
+    """Print the homework: the problem, what to derive, the submission contract (Markdown)."""
+    from grader.assignment import load_assignment
+    from grader.settings import get_settings
 
     try:
-        path = build_bundle(out, assignment)
+        settings = get_settings(lang=lang, assignment=assignment)
+        text = load_assignment(settings.assignment).homework_text(settings.lang)
     except GraderError as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"student package written to {path}; students install it with: pip install {path}")
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 @app.command("settings")
 def settings_help() -> None:
-    """List every setting: its environment variable, default and meaning."""
-    from grader.settings import describe_settings
+    """Every setting: its environment variable, the value in effect, where that value came
+    from (environment, settings file or default) and what it means."""
+    from grader.settings import settings_in_effect
 
-    for env, default, text in describe_settings():
-        typer.echo(f"{env:32} {default:12} {text}")
+    try:
+        rows = settings_in_effect()
+    except GraderError as exc:
+        raise fail(str(exc)) from None
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, [*widths, 0], strict=True)))
 
 
 def _public_cases(assignment: Path | None) -> tuple[dict[str, Any], Assignment]:
@@ -222,8 +225,27 @@ _released = False
 ONE_BLAS_THREAD = {k: v for k, v in CHILD_ENV.items() if k.endswith("_NUM_THREADS")}
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from grader.version import __version__
+
+        typer.echo(f"bptt-grader {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _before_any_command(ctx: typer.Context) -> None:
+def _before_any_command(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     if ctx.invoked_subcommand != "check":
         gc.enable()  # main() paused it; only check, which ends in a second, goes without
 
@@ -240,6 +262,13 @@ def main() -> None:
     gc.disable()
     try:
         app()
+    except ModuleNotFoundError as exc:  # an optional library a command needs: no traceback
+        typer.echo(
+            f"error: this command needs the Python module {exc.name!r}, which is not installed "
+            f"here: install it (pip install {exc.name}) and run the command again",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
     finally:
         if _released:
             # A final collection that walks every object numpy and pydantic made costs

@@ -7,7 +7,7 @@ Imports typer alone, so that each shell (``grader.cli``, ``grader.batch.cli``,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -28,3 +28,15 @@ def fail(message: str) -> typer.Exit:
     """Print a caller's mistake to stderr; the exit for it (status 2)."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(EXIT_USAGE)
+
+
+def command_group(**options: Any) -> typer.Typer:
+    """A typer app or sub-command group as every shell builds it. Help is click's plain layout:
+    rich's layout prints a ``<bool>`` type beside flags that take no value."""
+    return typer.Typer(
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        **options,
+    )

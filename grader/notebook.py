@@ -101,7 +101,13 @@ def _read_cells(filename: str, text: str) -> list[tuple[str, str]]:
             f"{filename} is JSON but not a Jupyter notebook (it has no 'nbformat' field); "
             "submit the .ipynb file saved by Jupyter, or a .py file"
         )
-    import nbformat  # here, not at the top: grading a .py file need not load it (~90 ms)
+    try:
+        import nbformat  # here, not at the top: grading a .py file need not load it (~90 ms)
+    except ModuleNotFoundError:
+        raise SubmissionFileError(
+            f"{filename} is a notebook, and reading notebooks needs the nbformat package, which "
+            "is not installed here: pip install nbformat, or submit a .py file"
+        ) from None
 
     # Warnings about the student's file (e.g. cells without ids) are not the grader's to raise.
     with warnings.catch_warnings():

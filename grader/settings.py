@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, JsonValue, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +22,11 @@ from pydantic_settings import (
 
 from grader.errors import ConfigError, SecretError
 from grader.runner.limits import Limits
+
+#: Settings that only the instructor's shells use: ``grader settings`` lists them only where
+#: those shells are installed (the student copy has neither).
+WEB: dict[str, JsonValue] = {"shell": "grader.web"}
+INSTRUCTOR: dict[str, JsonValue] = {"shell": "grader.batch grader.web"}
 
 #: The settings file being read by the :func:`get_settings` call in progress (a TOML file).
 _SETTINGS_FILE: ContextVar[Path | None] = ContextVar("_SETTINGS_FILE", default=None)
@@ -36,16 +41,22 @@ class Settings(BaseSettings):
         None, description="assignment.toml (or its folder); default: the installed assignment"
     )
     secret: SecretStr | None = Field(
-        None, description="the instructor's secret that derives the hidden case set"
+        None,
+        description="the instructor's secret that derives the hidden case set",
+        json_schema_extra=INSTRUCTOR,
     )
-    secret_file: Path | None = Field(None, description="a file holding the secret")
+    secret_file: Path | None = Field(
+        None, description="a file holding the secret", json_schema_extra=INSTRUCTOR
+    )
     sandbox: Literal["auto", "pool", "bwrap", "plain"] = Field(
         "auto",
         description="isolation backend: auto picks bwrap when it works (a warm pool of it for "
         "batch grading and the server), else plain",
     )
     allow_unconfined: bool = Field(
-        False, description="let batch grading and the server run on the plain backend"
+        False,
+        description="let batch grading and the server run on the plain backend",
+        json_schema_extra=INSTRUCTOR,
     )
     lang: Literal["en", "zh"] = Field("en", description="language of messages")
     max_source_kb: int = Field(256, ge=1, description="largest submission file accepted, KiB")
@@ -54,31 +65,55 @@ class Settings(BaseSettings):
         None, description="a TOML file of settings (environment variables take precedence)"
     )
     # The web service (grader serve / server.py).
-    host: str = Field("127.0.0.1", description="web service: address to listen on")
-    port: int = Field(8000, ge=0, le=65535, description="web service: port to listen on")
+    host: str = Field(
+        "127.0.0.1", description="web service: address to listen on", json_schema_extra=WEB
+    )
+    port: int = Field(
+        8000, ge=0, le=65535, description="web service: port to listen on", json_schema_extra=WEB
+    )
     data_dir: Path = Field(
-        Path("grader-data"), description="web service: folder for uploads, database, token"
+        Path("grader-data"),
+        description="web service: folder for uploads, database, token",
+        json_schema_extra=WEB,
     )
     database_url: str | None = Field(
-        None, description="web service: SQLAlchemy URL; default sqlite in the data folder"
+        None,
+        description="web service: SQLAlchemy URL; default sqlite in the data folder",
+        json_schema_extra=WEB,
     )
     instructor_token: SecretStr | None = Field(
-        None, description="web service: the instructor's token; default: generated into a file"
+        None,
+        description="web service: the instructor's token; default: generated into a file",
+        json_schema_extra=WEB,
     )
     instructor_token_file: Path | None = Field(
-        None, description="web service: where the generated instructor token is kept (0600)"
+        None,
+        description="web service: where the generated instructor token is kept (0600)",
+        json_schema_extra=WEB,
     )
     workers: int = Field(
-        2, ge=0, description="web service: grading threads (0: accept but do not grade)"
+        2,
+        ge=0,
+        description="web service: grading threads (0: accept but do not grade)",
+        json_schema_extra=WEB,
     )
     queue_max: int = Field(
-        1000, ge=1, description="web service: submissions waiting at most, then 503"
+        1000,
+        ge=1,
+        description="web service: submissions waiting at most, then 503",
+        json_schema_extra=WEB,
     )
     rate_limit_per_minute: int = Field(
-        5, ge=1, description="web service: uploads per student per minute, then 429"
+        5,
+        ge=1,
+        description="web service: uploads per student per minute, then 429",
+        json_schema_extra=WEB,
     )
     db_busy_timeout_s: float = Field(
-        5.0, gt=0, description="web service: wait this long for a locked database, then 503"
+        5.0,
+        gt=0,
+        description="web service: wait this long for a locked database, then 503",
+        json_schema_extra=WEB,
     )
 
     @classmethod
@@ -156,15 +191,62 @@ def _check_settings_file(path: Path) -> None:
         raise ConfigError(f"the settings file {path} is not valid TOML: {exc}") from None
 
 
-def describe_settings() -> list[tuple[str, str, str]]:
-    """(environment variable, default, help) for every setting, nested limits included."""
+def settings_in_effect() -> list[tuple[str, str, str, str]]:
+    """(environment variable, value in effect, where it came from, help) for every setting this
+    installation uses, nested limits included. Secrets show as ``**********``."""
+    settings = get_settings()
+    named = os.environ.get("GRADER_SETTINGS_FILE") or None
+    in_file: dict[str, Any] = {}
+    if named:
+        with Path(named).open("rb") as f:  # checked by get_settings
+            in_file = tomllib.load(f)
+    env = {k.upper() for k in os.environ}
     rows = []
-    for name, f in Settings.model_fields.items():
-        if name == "limits":
-            for lname, lf in Limits.model_fields.items():
-                rows.append(
-                    (f"GRADER_LIMITS__{lname.upper()}", repr(lf.default), lf.description or "")
-                )
+    for name, field, value, file_value in _fields(settings, in_file):
+        if not _installed(field.json_schema_extra):
             continue
-        rows.append((f"GRADER_{name.upper()}", repr(f.default), f.description or ""))
+        var = f"GRADER_{name.upper()}"
+        if var in env or (name.startswith("limits__") and "GRADER_LIMITS" in env):
+            source = "environment"
+        elif file_value is not _MISSING:
+            source = f"settings file {named}"
+        else:
+            source = "default"
+        shown = (
+            "**********" if isinstance(value, SecretStr)
+            else "-" if value is None
+            else str(value) if isinstance(value, Path)
+            else repr(value)
+        )  # fmt: skip
+        rows.append((var, shown, source, field.description or ""))
     return rows
+
+
+_MISSING = object()
+
+
+def _fields(
+    model: BaseModel, in_file: dict[str, Any], prefix: str = ""
+) -> list[tuple[str, Any, Any, Any]]:
+    """(name, field, value, value in the settings file) for each leaf setting; a nested model's
+    fields are named ``outer__inner`` like their environment variables."""
+    leaves = []
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        file_value = in_file.get(name, _MISSING) if isinstance(in_file, dict) else _MISSING
+        if isinstance(value, BaseModel):
+            nested = file_value if isinstance(file_value, dict) else {}
+            leaves += _fields(value, nested, f"{prefix}{name}__")
+        else:
+            leaves.append((f"{prefix}{name}", field, value, file_value))
+    return leaves
+
+
+def _installed(extra: Any) -> bool:
+    """Whether a setting's shell (``json_schema_extra["shell"]``, any of the modules named) is
+    installed; settings of the core have none."""
+    if not isinstance(extra, dict) or not isinstance(extra.get("shell"), str):
+        return True
+    import importlib.util
+
+    return any(importlib.util.find_spec(m) is not None for m in extra["shell"].split())

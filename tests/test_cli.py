@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -515,3 +516,89 @@ def test_commands_other_than_check_run_with_the_garbage_collector(tmp_path: Path
         cwd=tmp_path, timeout=60,
     )  # fmt: skip
     assert "GC True\n" in proc.stderr, proc.stderr
+
+
+# --- the newcomer's commands: homework, --version, settings, help ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "doc"),
+    [
+        pytest.param([], "homework.md", id="default-english"),
+        pytest.param(["--lang", "zh"], "homework.zh.md", id="chinese"),
+    ],
+)
+def test_homework_prints_the_shipped_text(args: list[str], doc: str, tmp_path: Path) -> None:
+    proc = run_cli("homework", *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (REPO / "docs" / doc).read_text(encoding="utf-8")
+
+
+def test_homework_follows_the_language_setting(tmp_path: Path) -> None:
+    proc = run_cli("homework", cwd=tmp_path, env={"GRADER_LANG": "zh"})
+    assert proc.stdout == (REPO / "docs" / "homework.zh.md").read_text(encoding="utf-8")
+
+
+def test_homework_of_an_assignment_without_one_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "assignment.toml").write_bytes(
+        (REPO / "reference" / "assignment.toml").read_bytes()
+    )
+    proc = run_cli("homework", "--assignment", tmp_path, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "ships no homework text" in proc.stderr and "homework.md" in proc.stderr
+
+
+def test_version(tmp_path: Path) -> None:
+    from grader.version import __version__
+
+    proc = run_cli("--version", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, f"bptt-grader {__version__}\n")
+
+
+def test_settings_show_the_value_in_effect_and_where_it_came_from(tmp_path: Path) -> None:
+    settings_file = tmp_path / "grader.toml"
+    settings_file.write_text('lang = "zh"\n[limits]\npart_timeout_s = 20\n', encoding="utf-8")
+    env = {
+        "GRADER_SETTINGS_FILE": str(settings_file),
+        "GRADER_LIMITS__CPU_S": "5",
+        "GRADER_SECRET": "do-not-print-me",
+    }
+    proc = run_cli("settings", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line.split(maxsplit=2)[1:] for line in proc.stdout.splitlines()}
+    assert rows["GRADER_LANG"][0] == "'zh'"
+    assert rows["GRADER_LANG"][1].startswith(f"settings file {settings_file}")
+    assert rows["GRADER_LIMITS__PART_TIMEOUT_S"][0] == "20.0"
+    assert rows["GRADER_LIMITS__PART_TIMEOUT_S"][1].startswith("settings file")
+    assert rows["GRADER_LIMITS__CPU_S"][0] == "5"
+    assert rows["GRADER_LIMITS__CPU_S"][1].startswith("environment")
+    assert rows["GRADER_MAX_SOURCE_KB"][1].startswith("default")
+    assert rows["GRADER_SECRET"][0] == "**********"
+    assert "do-not-print-me" not in proc.stdout
+
+
+def test_settings_name_a_broken_settings_file(tmp_path: Path) -> None:
+    proc = run_cli("settings", cwd=tmp_path, env={"GRADER_SETTINGS_FILE": str(tmp_path / "no")})
+    assert proc.returncode == 2
+    assert "does not exist" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def _commands(help_text: str) -> list[str]:
+    return re.findall(r"^  (\S+)", help_text.split("Commands:")[1], re.M)
+
+
+def test_no_help_shows_a_type_beside_a_flag(tmp_path: Path) -> None:
+    # Every command's and sub-command's help: flags take no value, so none shows one.
+    top = run_cli("--help", cwd=tmp_path).stdout
+    seen = []
+    for command in _commands(top):
+        text = run_cli(command, "--help", cwd=tmp_path).stdout
+        paths = [[command]]
+        if "Commands:" in text:
+            paths = [[command, sub] for sub in _commands(text)]
+        for path in paths:
+            help_text = run_cli(*path, "--help", cwd=tmp_path).stdout
+            assert "--help" in help_text
+            assert "<bool>" not in help_text, path
+            seen.append(path)
+    assert ["check"] in seen and ["roster", "add"] in seen and ["gradescope", "build"] in seen

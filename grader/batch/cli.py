@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from grader.cli_options import AssignmentOpt, SecretFileOpt, fail
+from grader.cli_options import AssignmentOpt, SecretFileOpt, command_group, fail
 
 EXIT_INTERRUPTED = 130
 
@@ -111,9 +111,7 @@ def batch(
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-gradescope_app = typer.Typer(
-    name="gradescope", help="Gradescope autograder packaging.", no_args_is_help=True
-)
+gradescope_app = command_group(name="gradescope", help="Gradescope autograder packaging.")
 
 
 @gradescope_app.command("build")
@@ -138,7 +136,23 @@ def gradescope_build(
     )
 
 
+def bundle(
+    out: Annotated[Path, typer.Option("--out", help="folder for the student package")],
+    assignment: AssignmentOpt = None,
+) -> None:
+    """Build the student package: the grader, the public cases, no reference code or secrets."""
+    from grader.batch.bundle import build_bundle
+    from grader.errors import GraderError
+
+    try:
+        path = build_bundle(out, assignment)
+    except GraderError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"student package written to {path}; students install it with: pip install {path}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the batch-grading commands to ``app``."""
+    """Add the instructor's commands for classes to ``app``: batch grading and packaging."""
     app.command("batch")(batch)
+    app.command("bundle")(bundle)
     app.add_typer(gradescope_app, name="gradescope")

@@ -25,16 +25,12 @@ from typing import Any
 
 from grader.assignment import ENTRY_POINT_GROUP, load_assignment
 from grader.batch.discover import code_files
+from grader.batch.packaging import requirements_of
 from grader.errors import GraderError, SubmissionFileError
 from grader.report import GradeReport
 from grader.version import __version__
 
 SECRET_FILE = "secret.txt"
-DEPENDENCIES = [
-    "numpy>=2.0", "pydantic>=2.6", "pydantic-settings>=2.2", "typer>=0.12", "rich>=13",
-    "nbformat>=5", "jinja2>=3.1", "pyyaml>=6",
-]  # fmt: skip
-
 SETUP_SH = """\
 #!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image. Pick a base image with
@@ -94,12 +90,15 @@ def build_autograder(out: Path, secret: str, assignment_path: Path | None = None
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "bptt_grader"
-        shutil.copytree(Path(__file__).parents[1], tree / "grader", ignore=ignore)
+        shutil.copytree(  # the web service has no use in Gradescope's container
+            Path(__file__).parents[1], tree / "grader",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "web"),
+        )  # fmt: skip
         shutil.copytree(assignment.root, tree / package, ignore=ignore)
         (tree / "pyproject.toml").write_text(
             PYPROJECT.format(
                 version=__version__,
-                dependencies=json.dumps(DEPENDENCIES),
+                dependencies=json.dumps(requirements_of(tree / "grader")),
                 group=ENTRY_POINT_GROUP,
                 package=package,
             )

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from grader.assignment import load_assignment
+from grader.assignment import HOMEWORK_FILES, Assignment, load_assignment
 from grader.cases import load_case_set
+from grader.errors import AssignmentError
 from grader.runner.backend import SandboxBackend
 from grader.runner.select import choose_backend, require_confined
 from grader.settings import Settings, get_settings
@@ -37,6 +38,7 @@ class Service:
     pool: WorkerPool
     instructor_hash: str
     parts: list[str]
+    homework: dict[str, str]  # per language, empty when the assignment ships none
 
 
 def create_app(
@@ -67,6 +69,7 @@ def create_app(
         pool=pool,
         instructor_hash=hashlib.sha256(token.encode()).hexdigest(),
         parts=[p.name for p in assignment.parts],
+        homework=_homework(assignment),
     )
 
     @asynccontextmanager
@@ -93,3 +96,10 @@ def create_app(
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "2"})
 
     return app
+
+
+def _homework(assignment: Assignment) -> dict[str, str]:
+    try:
+        return {lang: assignment.homework_text(lang) for lang in HOMEWORK_FILES}
+    except AssignmentError:
+        return {}

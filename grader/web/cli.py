@@ -12,9 +12,9 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from grader.cli_options import SecretFileOpt, fail
+from grader.cli_options import SecretFileOpt, command_group, fail
 
-roster_app = typer.Typer(help="Students' tokens for the web service.", no_args_is_help=True)
+roster_app = command_group(help="Students' tokens for the web service.")
 
 DataDirOpt = Annotated[
     Optional[Path],  # noqa: UP045

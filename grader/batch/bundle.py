@@ -1,19 +1,31 @@
 """The student package: the grader, the public cases and the diagnosis data, nothing secret.
 
 ``build_bundle`` writes an installable source tree: the ``grader`` package as it is installed
-here, and a data-only package ``bptt_public`` holding the assignment file (without its
-provider), the public case set with its expected and catalogued wrong answers, and the
-template. No reference code and no hidden seed go in: the hidden set is derived from a secret
-that only the instructor's copy ever sees.
+here without the instructor's shells (batch grading, packaging, the web service), and a
+data-only package ``bptt_public`` holding the assignment file (without its provider), the
+public case set with its expected and catalogued wrong answers, the template and the homework
+text. Its README is the assignment's student guide, with the homework beside it. Its
+requirements are derived from what it ships (:mod:`grader.batch.packaging`). No reference code
+and no hidden seed go in: the hidden set is derived from a secret that only the instructor's
+copy ever sees.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tomllib
 from pathlib import Path
 
-from grader.assignment import ASSIGNMENT_FILE, ENTRY_POINT_GROUP, PUBLIC_CASES_FILE, load_assignment
+from grader.assignment import (
+    ASSIGNMENT_FILE,
+    ENTRY_POINT_GROUP,
+    HOMEWORK_FILES,
+    PUBLIC_CASES_FILE,
+    STUDENT_GUIDE_FILE,
+    load_assignment,
+)
+from grader.batch.packaging import requirements_of
 from grader.cases import load_case_set, public_recipe, save_public_cases
 from grader.errors import GraderError
 from grader.version import __version__
@@ -26,7 +38,7 @@ def build_bundle(out: Path, assignment_path: Path | None = None) -> Path:
     if out.exists() and any(out.iterdir()):
         raise GraderError(f"{out} is not empty: choose a new folder for the student package")
     out.mkdir(parents=True, exist_ok=True)
-    grader_src = Path(__file__).parent
+    grader_src = Path(__file__).parents[1]
     # The instructor's shells (web service, batch grading) stay out of the student copy.
     shutil.copytree(
         grader_src,
@@ -50,17 +62,21 @@ def build_bundle(out: Path, assignment_path: Path | None = None) -> Path:
         public.save(data / PUBLIC_CASES_FILE, recipe=public_recipe(assignment))
     if assignment.template_path.is_file():
         shutil.copy(assignment.template_path, data / "template.py")
+    for name in HOMEWORK_FILES.values():  # for grader homework, and beside the README
+        if (assignment.root / name).is_file():
+            shutil.copy(assignment.root / name, data / name)
+            shutil.copy(assignment.root / name, out / name)
+    guide = assignment.root / STUDENT_GUIDE_FILE
+    if not guide.is_file():
+        raise GraderError(f"the assignment has no student guide: {guide} is missing")
+    shutil.copy(guide, out / "README.md")
     (out / "pyproject.toml").write_text(
         _PYPROJECT.format(
             version=__version__,
+            dependencies=json.dumps(requirements_of(out / "grader")),
             group=ENTRY_POINT_GROUP,
             data=DATA_PACKAGE,
         )
-    )
-    (out / "README.md").write_text(
-        "# bptt-grader (student copy)\n\n"
-        "Install: `pip install .`; check your work: `grader check submission.py`.\n"
-        "Start from `grader template`.\n"
     )
     return out
 
@@ -74,9 +90,9 @@ build-backend = "setuptools.build_meta"
 name = "bptt-grader-student"
 version = "{version}"
 description = "Local checker for the BPTT homework (public cases only)"
+readme = "README.md"
 requires-python = ">=3.11"
-dependencies = ["numpy>=2.0", "pydantic>=2.6", "pydantic-settings>=2.2", "typer>=0.12",
-                "rich>=13"]
+dependencies = {dependencies}
 
 [project.scripts]
 grader = "grader.cli:main"
@@ -89,5 +105,5 @@ include = ["grader*", "{data}*"]
 
 [tool.setuptools.package-data]
 grader = ["py.typed", "runner/*.py"]
-{data} = ["*.toml", "*.npz", "template.py"]
+{data} = ["*.toml", "*.npz", "*.md", "template.py"]
 """
