@@ -87,6 +87,10 @@ def grade_source(
             for p in chosen
         ],
         inputs=wire_inputs(case_set),
+        answer_sizes={
+            p.name: max((c.expected[p.name].size for c in case_set.cases), default=1)
+            for p in chosen
+        },
     )
     try:
         raw = run_job(job, backend, settings.limits, first=started)

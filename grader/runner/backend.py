@@ -21,6 +21,9 @@ if TYPE_CHECKING:  # pydantic stays unloaded: grader check starts a sandbox befo
     from grader.runner.limits import Limits
 
 CHILD_SCRIPT = Path(__file__).with_name("child.py")
+#: The runner's files a job needs: the child script and what it loads from beside itself.
+#: Standard library and numpy only; the hardened sandbox binds them read-only at /sandbox.
+RUNNER_FILES = (CHILD_SCRIPT, CHILD_SCRIPT.with_name("protocol.py"))
 
 #: The whole environment of a child: no secrets, one BLAS thread (each extra OpenBLAS thread
 #: costs about 40 MiB of address space and the job's CPU is limited anyway).

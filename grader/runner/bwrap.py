@@ -28,17 +28,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.errors import SandboxError
-from grader.runner.backend import CHILD_ENV, CHILD_SCRIPT, Child, spawn
+from grader.runner.backend import CHILD_ENV, CHILD_SCRIPT, RUNNER_FILES, Child, spawn
+from grader.runner.protocol import UID_RANGE
 
 if TYPE_CHECKING:  # pydantic stays unloaded: grader check starts a sandbox before it loads
     from grader.runner.limits import Limits
 
-SANDBOX_CHILD = "/sandbox/child.py"
+SANDBOX_DIR = "/sandbox"
+SANDBOX_CHILD = f"{SANDBOX_DIR}/{CHILD_SCRIPT.name}"
 SANDBOX_SITE = "/site"
-#: Jobs run as a random uid from this range: uids no account uses, so that RLIMIT_NPROC
-#: counts only the job's own processes and two jobs rarely share a budget.
-UID_RANGE = (1 << 20, (1 << 20) + (1 << 16))
 SYSTEM_LIB_DIRS = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib")
+
+
+def sandbox_scripts(*extra: Path) -> list[tuple[Path, str]]:
+    """The runner's files (and ``extra`` ones) with where the sandbox binds them."""
+    return [(path, f"{SANDBOX_DIR}/{path.name}") for path in (*RUNNER_FILES, *extra)]
 
 
 def random_uid() -> int:
@@ -88,7 +92,7 @@ class BwrapBackend:
 
     def argv(self, tmpfs_mb: int, results_fd: int) -> list[str]:
         """bwrap's command line for one job: the runner reads the job, then drops to a uid."""
-        args = [*self.view_args(tmpfs_mb, [(CHILD_SCRIPT, SANDBOX_CHILD)]),
+        args = [*self.view_args(tmpfs_mb, sandbox_scripts()),
                 *self.python_args(), SANDBOX_CHILD, str(results_fd)]  # fmt: skip
         if self.as_root:
             uid = random_uid()

@@ -18,29 +18,52 @@ import inspect
 import json
 import os
 import resource
-import struct
 import sys
 import traceback
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+
+def _sibling(name: str) -> types.ModuleType:
+    """A module of the runner that lies beside this file (also in the sandbox, where no
+    ``grader`` package is), loaded by its path: isolated mode (-I) keeps this folder off
+    sys.path, and nothing is added to it."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_grader_runner_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from grader.runner import protocol
+else:
+    protocol = _sibling("protocol")
 
 if __name__ == "__main__" and os.environ.get("GRADER_SITE"):
     # The hardened sandbox runs the base interpreter without its site-packages and binds
     # numpy alone at this path.
     sys.path.insert(0, os.environ.pop("GRADER_SITE"))
 
-import numpy as np
+import numpy as np  # noqa: E402  (after the search path is set)
 
 _write = os.write
-_dumps = json.dumps
-_pack = struct.pack
+_getpid = os.getpid
+_exit = os._exit
+_frame = protocol.frame
 _tobytes = np.ndarray.tobytes
 _asarray = np.asarray
-_HEADER = struct.Struct(">II")
 
 
 class Channel:
-    """Frames to the parent on an inherited pipe; references taken before student code runs."""
+    """Frames to the parent on an inherited pipe; references taken before student code runs.
+
+    Only the process that opened the channel speaks on it: a copy of the child forked by
+    student code that comes back here (returns from the student's function) exits at once,
+    silently, instead of sending frames in the child's name."""
 
     #: Results travel in batches: one frame per part, or more when a batch grows this large.
     BATCH_CALLS = 200
@@ -48,9 +71,15 @@ class Channel:
     def __init__(self, fd: int, max_payload: int) -> None:
         self.fd = fd
         self.max_payload = max_payload
+        self.pid = _getpid()
+        self.part = ""
         self.calls: list[dict[str, Any]] = []
         self.chunks: list[bytes] = []
         self.size = 0
+
+    def start_part(self, name: str, per_step: bool) -> None:
+        self.part = name
+        self.send({"event": protocol.PART_START, "part": name, "per_step": per_step})
 
     def result(self, header: dict[str, Any], payload: bytes) -> None:
         """Queue one call's result; a batch goes out when full and at the end of each part."""
@@ -58,7 +87,9 @@ class Channel:
             len(self.calls) >= self.BATCH_CALLS or self.size + len(payload) > self.max_payload
         ):
             self.flush()
-        self.calls.append({**header, "offset": self.size, "nbytes": len(payload)})
+        if payload or "dtype" in header:
+            header = {**header, "offset": self.size, "nbytes": len(payload)}
+        self.calls.append(header)
         self.chunks.append(payload)
         self.size += len(payload)
         if "error" in header:  # a traceback is long: keep each frame's header small
@@ -66,13 +97,14 @@ class Channel:
 
     def flush(self) -> None:
         if self.calls:
-            self.send({"event": "results", "calls": self.calls}, b"".join(self.chunks))
+            header = {"event": protocol.RESULTS, "part": self.part, "calls": self.calls}
+            self.send(header, b"".join(self.chunks))
             self.calls, self.chunks, self.size = [], [], 0
 
     def send(self, header: dict[str, Any], payload: bytes = b"") -> None:
-        data = _dumps(header).encode()
-        frame = _HEADER.pack(len(data), len(payload)) + data + payload
-        view = memoryview(frame)
+        if _getpid() != self.pid:
+            _exit(0)
+        view = memoryview(_frame(header, payload))
         while view:
             n = _write(self.fd, view)
             view = view[n:]
@@ -89,7 +121,7 @@ def read_job(fd: int) -> tuple[dict[str, Any], bytes]:
             n -= len(chunk)
         return b"".join(chunks)
 
-    jlen, plen = _HEADER.unpack(read_exact(_HEADER.size))
+    jlen, plen = protocol.FRAME_PREFIX.unpack(read_exact(protocol.FRAME_PREFIX.size))
     return json.loads(read_exact(jlen)), read_exact(plen)
 
 
@@ -286,28 +318,27 @@ def run_part(
     without calling it (missing, not callable, a signature it cannot be called with); else
     why the child must not run another part ("" when nothing says so from the calls)."""
     name = part["name"]
-    chan.send({"event": "part_start", "part": name})
     fn = module.__dict__.get(part["function"])
-    if fn is None:
-        chan.send({"event": "part_missing", "part": name})
-        return None
-    if not callable(fn):
-        chan.send(
-            {
-                "event": "part_error",
-                "part": name,
-                "message": f"{part['function']} is a {type(fn).__name__}, not a function",
-            }
-        )
-        return None
     steps = part.get("steps")
     step_param = steps["param"] if steps else None
-    bound = bind(fn, set(cases[0]["inputs"]) if cases else set(), step_param)
-    if isinstance(bound, str):
-        chan.send({"event": "part_error", "part": name, "message": bound})
+    if fn is None:
+        chan.start_part(name, False)
+        chan.send({"event": protocol.PART_MISSING, "part": name})
         return None
+    if not callable(fn):
+        problem = f"{part['function']} is a {type(fn).__name__}, not a function"
+    else:
+        bound = bind(fn, set(cases[0]["inputs"]) if cases else set(), step_param)
+        problem = bound if isinstance(bound, str) else ""
+    if problem:
+        chan.start_part(name, False)
+        chan.send({"event": protocol.PART_ERROR, "part": name, "message": problem})
+        return None
+    assert not isinstance(bound, str)
     names, per_step = bound
+    chan.start_part(name, per_step)
     exhausted: str | None = None
+    call = 0
     for case in cases:
         inputs = case["inputs"]
         if per_step and steps:
@@ -317,7 +348,8 @@ def run_part(
             step_values = [None]
         for step in step_values:
             kwargs = {k: (step if k == step_param else fresh(inputs[k])) for k in names}
-            header: dict[str, Any] = {"case": case["index"], "step": step}
+            header: dict[str, Any] = {"call": call}
+            call += 1
             payload = b""
             try:
                 value = fn(**kwargs)
@@ -359,14 +391,14 @@ def run(results_fd: int, drop_to: tuple[int, int] | None) -> None:
     apply_limits(job["limits"])
     if drop_to is not None:
         drop_privileges(*drop_to)
-    chan.send({"event": "started"})
+    chan.send({"event": protocol.STARTED})
     try:
         code = compile(source, filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None)
         chan.send(
             {
-                "event": "load_error",
+                "event": protocol.LOAD_ERROR,
                 "kind": "syntax",
                 "type": type(exc).__name__,
                 "message": getattr(exc, "msg", str(exc)),
@@ -381,9 +413,9 @@ def run(results_fd: int, drop_to: tuple[int, int] | None) -> None:
     try:
         exec(code, module.__dict__)
     except BaseException as exc:
-        chan.send({"event": "load_error", "kind": "exception", **describe(exc, filename)})
+        chan.send({"event": protocol.LOAD_ERROR, "kind": "exception", **describe(exc, filename)})
         return
-    chan.send({"event": "loaded"})
+    chan.send({"event": protocol.LOADED})
     parts = job["parts"]
     cpu_share = job["limits"]["cpu_seconds"] / (len(parts) + 1)
     baseline = Usage.now()
@@ -394,11 +426,15 @@ def run(results_fd: int, drop_to: tuple[int, int] | None) -> None:
             continue
         fresh = outcome or baseline.left_over(Usage.now(), before, job["limits"], cpu_share)
         chan.send(
-            {"event": "part_end", "part": part["name"], **({"fresh": fresh} if fresh else {})}
+            {
+                "event": protocol.PART_END,
+                "part": part["name"],
+                **({"fresh": fresh} if fresh else {}),
+            }
         )
         if fresh:
             return  # what this part left would cost the next one: the grader starts a new child
-    chan.send({"event": "done"})
+    chan.send({"event": protocol.DONE})
 
 
 if __name__ == "__main__":
@@ -407,7 +443,7 @@ if __name__ == "__main__":
         main()
     except BaseException:
         traceback.print_exc()
-        status = 70
+        status = protocol.EXIT_RUNNER_FAULT
     with contextlib.suppress(BaseException):
         sys.stdout.flush()
     os._exit(status)  # no atexit handlers, no waiting for the student's threads

@@ -1,7 +1,8 @@
 """One submission's run: start children, feed them the job, time each part, read the results.
 
-The parent never unpickles and never calls anything the child sends: results are JSON headers
-and ``.npy`` bytes loaded with ``allow_pickle=False``, each size checked before it is read.
+The parent never unpickles and never calls anything the child sends: every frame goes through
+:mod:`grader.runner.protocol`'s decoder and :class:`Conversation`, the parent's side of the
+protocol as a state machine, which checks it against what the running part may send.
 A part that times out, kills its child, runs into a resource limit or leaves threads, processes,
 descriptors or memory behind costs only itself: the session starts a new child for the parts
 after it (the child says so at the part's end). Normally one child runs every part.
@@ -9,24 +10,23 @@ after it (the child says so at the part's end). Normally one child runs every pa
 
 from __future__ import annotations
 
-import json
 import os
 import selectors
 import signal
-import struct
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from grader.errors import SandboxError
+from grader.runner import protocol
 from grader.runner.backend import SandboxBackend, SandboxChild
 from grader.runner.limits import Limits
+from grader.runner.protocol import ProtocolError
 
-_HEADER = struct.Struct(">II")
-MAX_HEADER_BYTES = 256 * 1024
 EXCERPT_BYTES = 4096
 
 PartState = Literal["done", "missing", "error", "timeout"]
@@ -91,12 +91,16 @@ class WireInputs:
 
 @dataclass
 class JobSpec:
-    """What the child is told: no expected answers, no seeds, no secrets."""
+    """What the child is told: no expected answers, no seeds, no secrets.
+
+    ``answer_sizes`` is, per part, the element count of its largest expected answer: the
+    grader keeps no value larger than that could be (see :class:`Conversation`)."""
 
     source: str
     filename: str
     parts: list[dict[str, Any]]
     inputs: WireInputs
+    answer_sizes: dict[str, int] = field(default_factory=dict)
 
     def frame(self, parts: list[dict[str, Any]], limits: Limits) -> bytes:
         header = {
@@ -107,23 +111,222 @@ class JobSpec:
             "limits": limits.child_rlimits(len(parts)),
             "max_result_bytes": limits.max_result_kb << 10,
         }
-        data = json.dumps(header).encode()
-        return _HEADER.pack(len(data), len(self.inputs.payload)) + data + self.inputs.payload
+        return protocol.frame(header, self.inputs.payload)
+
+    def calls(self, part: dict[str, Any], per_step: bool) -> list[tuple[int, int | None]]:
+        """(case, step) of each call the child makes for ``part``, in order: one per case, or
+        one per case and step when the function takes the part's step parameter."""
+        steps = part.get("steps")
+        if not (per_step and steps):
+            return [(c["index"], None) for c in self.inputs.cases]
+        return [
+            (c["index"], step)
+            for c in self.inputs.cases
+            for step in range(steps["first"], steps["first"] + int(c["scalars"][steps["count"]]))
+        ]
+
+    def max_value_bytes(self, part: str) -> int:
+        """The most bytes one call's value is kept with: the part's largest answer as
+        complex128, twice over; without a known size, no bound beyond the frame's."""
+        size = self.answer_sizes.get(part)
+        return 1 << 62 if size is None else max(size, 1) * 16 * 2
 
 
 class _Stop(Exception):
-    """The child must be stopped: ``reason`` says why, for the part that was running."""
+    """The child must be stopped: ``state`` and ``message`` say why, for the part running."""
 
     def __init__(self, state: PartState, message: str) -> None:
         self.state = state
         self.message = message
 
 
+class Phase(Enum):
+    """Where a child is in its run, as the grader sees it."""
+
+    BOOTING = "booting"  # nothing received yet: the interpreter and numpy load
+    LOADING = "loading"  # started: the student's top-level code runs
+    READY = "ready"  # between parts: the next part_start (or done) is due
+    IN_PART = "in_part"  # a part's calls run and their results arrive
+    FINISHED = "finished"
+
+
+@dataclass
+class Conversation:
+    """The grader's side of the protocol with one child: a state machine over its frames.
+
+    Each frame is checked against the phase and the part it must answer: the part's name, the
+    number of each call (counted from 0, in order, never past the part's calls) and the size of
+    each value (at most what the part's largest expected answer could take). Anything else
+    ends the running part as an error at once, so the grader keeps at most the part's calls
+    times its largest answer, whatever the child sends.
+    """
+
+    job: JobSpec
+    parts: list[dict[str, Any]]
+    run: RawRun
+    limits: Limits
+    phase: Phase = Phase.BOOTING
+    index: int = 0  # the part running or next
+    calls: list[tuple[int, int | None]] = field(default_factory=list)  # (case, step) per call
+    received: int = 0
+
+    @property
+    def current(self) -> RawPart:
+        return self.run.parts[self.parts[self.index]["name"]]
+
+    def timeout_s(self) -> float:
+        """How long the child may take to send the next frame in this phase."""
+        if self.phase is Phase.BOOTING:
+            return self.limits.load_timeout_s + 5.0  # the interpreter and numpy, then the code
+        if self.phase is Phase.LOADING:
+            return self.limits.load_timeout_s
+        return self.limits.part_timeout_s
+
+    def receive(self, header: dict[str, Any], payload: bytes) -> list[dict[str, Any]] | None:
+        """Take one frame; the parts left for a new child once this one is finished with,
+        else None. Raises ProtocolError for a frame that does not fit."""
+        event, phase = header["event"], self.phase
+        if phase is Phase.BOOTING and event == protocol.STARTED:
+            self.phase = Phase.LOADING
+        elif phase is Phase.LOADING and event == protocol.LOADED:
+            self.phase = Phase.READY
+        elif phase is Phase.LOADING and event == protocol.LOAD_ERROR:
+            self.run.load_error = _load_error(header)
+            for p in self.parts:
+                self.run.parts[p["name"]].state = "error"
+            return self._finish([])
+        elif phase is Phase.READY and event == protocol.PART_START:
+            self._start_part(header)
+        elif phase is Phase.READY and event == protocol.DONE and self.index == len(self.parts):
+            return self._finish([])
+        elif phase is Phase.IN_PART and event == protocol.RESULTS:
+            self._results(header, payload)
+        elif phase is Phase.IN_PART and event in (protocol.PART_MISSING, protocol.PART_ERROR):
+            self._check_part(header)
+            if self.received:
+                raise ProtocolError("the job sent results of a part it says it could not run")
+            part = self.current
+            part.state = "missing" if event == protocol.PART_MISSING else "error"
+            part.message = _text(header.get("message"), 2000)
+            self._next_part()
+        elif phase is Phase.IN_PART and event == protocol.PART_END:
+            self._check_part(header)
+            self.current.state = "done"
+            self._next_part()
+            if header.get("fresh"):  # it ran into a limit or left something behind
+                return self._finish(self.parts[self.index :])
+        else:
+            raise ProtocolError(f"the job sent an unexpected message ({_text(event, 40)!r})")
+        return None
+
+    def stop(self, stop: _Stop) -> list[dict[str, Any]]:
+        """The child is stopped (timeout, death, protocol error): record why on the part it
+        was running; the parts left for a new child. Re-raises ``stop`` when no student code
+        has run yet (the sandbox itself failed)."""
+        if self.phase is Phase.BOOTING:
+            raise stop
+        if self.phase is Phase.LOADING:  # top-level code never finished: every part fails
+            self.run.load_error = {"kind": stop.state, "message": stop.message}
+            for p in self.parts:
+                self.run.parts[p["name"]].state = stop.state
+                self.run.parts[p["name"]].message = stop.message
+            return self._finish([])
+        if self.index >= len(self.parts):
+            return self._finish([])
+        part = self.current  # between parts: the next one is blamed
+        part.state, part.message = stop.state, stop.message
+        return self._finish(self.parts[self.index + 1 :])
+
+    def _finish(self, rest: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.phase = Phase.FINISHED
+        return rest
+
+    def _check_part(self, header: dict[str, Any]) -> None:
+        if header.get("part") != self.parts[self.index]["name"]:
+            raise ProtocolError("the job sent results out of order")
+
+    def _start_part(self, header: dict[str, Any]) -> None:
+        if self.index >= len(self.parts):
+            raise ProtocolError("the job started a part that was not asked for")
+        self._check_part(header)
+        per_step = header.get("per_step")
+        if type(per_step) is not bool:
+            raise ProtocolError("the job sent a malformed message")
+        self.calls = self.job.calls(self.parts[self.index], per_step)
+        self.received = 0
+        self.phase = Phase.IN_PART
+
+    def _next_part(self) -> None:
+        self.index += 1
+        self.phase = Phase.READY
+
+    def _results(self, header: dict[str, Any], payload: bytes) -> None:
+        self._check_part(header)
+        calls = header.get("calls")
+        if not isinstance(calls, list) or not calls:
+            raise ProtocolError("the job sent a malformed message")
+        part = self.current
+        max_bytes = self.job.max_value_bytes(part.name)
+        offset = 0
+        for call in calls:
+            if not isinstance(call, dict) or call.get("call") != self.received:
+                raise ProtocolError("the job sent results out of order")
+            if self.received >= len(self.calls):
+                raise ProtocolError("the job sent more results than the part has calls")
+            case, step = self.calls[self.received]
+            out = CallOutput()
+            if "error" in call:
+                out.error = _error(call["error"])
+            elif "bad_value" in call:
+                out.bad_value = _text(call["bad_value"], 500)
+            else:
+                dtype, shape, start, nbytes = protocol.array_header(call, len(payload))
+                if start != offset or start + nbytes > len(payload):
+                    raise ProtocolError("malformed array data (bad offset)")
+                offset += nbytes
+                if nbytes > max_bytes:  # far more than the answer: described, never kept
+                    out.bad_value = f"an array of shape {tuple(shape)} (far too large)"
+                else:
+                    count = nbytes // np.dtype(dtype).itemsize
+                    value = np.frombuffer(payload, dtype, count, start).reshape(shape)
+                    out.value = value.copy()  # its own bytes, not a view of the frame
+            part.calls.setdefault(case, {})[step] = out
+            self.received += 1
+        if offset != len(payload):
+            raise ProtocolError("malformed array data (bytes left over)")
+
+
+def _text(value: Any, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _error(value: Any) -> dict[str, Any]:
+    """An exception's description from the job, with each field of the type the report
+    expects (a forged one loses what does not fit)."""
+    err = value if isinstance(value, dict) else {}
+    line = err.get("line")
+    return {
+        "type": _text(err.get("type"), 200) or "an exception",
+        "message": _text(err.get("message"), 2000),
+        "line": line if type(line) is int and 0 < line < 1 << 31 else None,
+        "traceback": _text(err.get("traceback"), 4000),
+    }
+
+
+def _load_error(header: dict[str, Any]) -> dict[str, Any]:
+    kind = header.get("kind")
+    return {
+        **_error(header),
+        "kind": kind if kind in ("syntax", "exception") else "exception",
+        "text": _text(header.get("text"), 300),
+    }
+
+
 @dataclass
 class _Reader:
     child: SandboxChild
     limits: Limits
-    buffer: bytearray = field(default_factory=bytearray)
+    decoder: protocol.FrameDecoder
     output: bytearray = field(default_factory=bytearray)
     output_bytes: int = 0
     eof: bool = False
@@ -168,78 +371,32 @@ def _drive(
         child.stdin.close()
     except (BrokenPipeError, OSError):
         pass  # the child died at once; reading below reports how
-    reader = _Reader(child, limits)
-    current: str | None = None
-    deadline = time.monotonic() + limits.load_timeout_s + 5.0  # start-up: interpreter + numpy
-    started = loaded = False
-    index = 0
+    talk = Conversation(job, parts, run, limits)
+    max_payload = (limits.max_result_kb << 10) + 4096
+    reader = _Reader(child, limits, protocol.FrameDecoder(max_payload))
+    step: tuple[Phase, int] | None = None
+    deadline = 0.0
     try:
         while True:
-            header, payload = _next_frame(reader, deadline, run)
-            event = header.get("event")
-            if event == "started" and not started:
-                started = True
-                deadline = time.monotonic() + limits.load_timeout_s
-            elif event == "load_error":
-                run.load_error = header
-                for p in parts:
-                    run.parts[p["name"]].state = "error"
-                return []
-            elif event == "loaded":
-                loaded = True
-            elif event == "part_start" and loaded and current is None and index < len(parts):
-                current = parts[index]["name"]
-                if header.get("part") != current:
-                    raise _Stop("error", "the child sent results out of order")
-                deadline = time.monotonic() + limits.part_timeout_s
-            elif event == "part_missing" and current:
-                run.parts[current].state = "missing"
-                current, index = None, index + 1
-            elif event == "part_error" and current:
-                run.parts[current].state = "error"
-                run.parts[current].message = str(header.get("message", ""))[:2000]
-                current, index = None, index + 1
-            elif event == "results" and current:
-                calls = header.get("calls")
-                if not isinstance(calls, list):
-                    raise _Stop("error", "the child sent a malformed message")
-                for call in calls:
-                    if not isinstance(call, dict):
-                        raise _Stop("error", "the child sent a malformed message")
-                    start, size = call.get("offset"), call.get("nbytes")
-                    if type(start) is not int or type(size) is not int or start < 0 or size < 0:
-                        raise _Stop("error", "the child sent a malformed message")
-                    _store(run.parts[current], call, payload[start : start + size])
-            elif event == "part_end" and current:
-                run.parts[current].state = "done"
-                current, index = None, index + 1
-                if header.get("fresh"):  # the part ran into a limit or left something behind
-                    return parts[index:]
-            elif event == "done":
-                return []
-            else:
-                raise _Stop("error", f"the child sent an unexpected message {event!r}")
+            if step != (talk.phase, talk.index):  # each phase and part has its own time
+                step = (talk.phase, talk.index)
+                deadline = time.monotonic() + talk.timeout_s()
+            try:
+                header, payload = _next_frame(reader, deadline)
+                rest = talk.receive(header, payload)
+            except ProtocolError as exc:
+                raise _Stop("error", str(exc)) from None
+            if rest is not None:
+                return rest
     except _Stop as stop:
-        if not started:  # no student code has run: the sandbox itself could not start a job
+        try:
+            return talk.stop(stop)
+        except _Stop:
             said = bytes(reader.output).decode("utf-8", "replace").strip().splitlines()
             raise SandboxError(
                 f"the {run.backend} sandbox could not start a job: {stop.message or 'timed out'}"
                 + (f" ({said[-1][:300]})" if said else "")
             ) from None
-        if not loaded:
-            # Top-level code never finished: every part shares its fate.
-            run.load_error = {"kind": stop.state, "message": stop.message}
-            for p in parts:
-                run.parts[p["name"]].state = stop.state
-                run.parts[p["name"]].message = stop.message
-            return []
-        if current is None:  # between parts: blame the next one
-            if index >= len(parts):
-                return []
-            current = parts[index]["name"]
-        run.parts[current].state = stop.state
-        run.parts[current].message = stop.message
-        return parts[index + 1 :]
     finally:
         reader.selector.close()
         run.output_bytes += reader.output_bytes
@@ -247,75 +404,14 @@ def _drive(
             excerpt += reader.output[: max(0, EXCERPT_BYTES - len(excerpt))]
 
 
-def _store(part: RawPart, header: dict[str, Any], payload: bytes) -> None:
-    out = CallOutput()
-    if "error" in header:
-        out.error = header["error"] if isinstance(header["error"], dict) else {"message": "?"}
-    elif "bad_value" in header:
-        out.bad_value = str(header["bad_value"])[:500]
-    else:
-        value = decode_array(header, payload)
-        if isinstance(value, str):
-            out.bad_value = value
-        else:
-            out.value = value
-    case, step = header.get("case"), header.get("step")
-    if isinstance(case, int) and (step is None or isinstance(step, int)):
-        part.calls.setdefault(case, {})[step] = out
-
-
-#: Result dtypes the parent accepts: numbers only, never objects, records or strings.
-_NUMERIC_KINDS = "biufc"
-_MAX_NDIM = 8
-
-
-def decode_array(header: dict[str, Any], payload: bytes) -> NDArray[Any] | str:
-    """An array from an untrusted (dtype, shape) header and raw bytes, or why it is malformed.
-
-    Nothing is evaluated: the dtype must be a plain number type, the shape a short list of
-    non-negative ints, and the byte count must match them exactly.
-    """
-    dtype, shape = header.get("dtype"), header.get("shape")
-    if not isinstance(dtype, str) or len(dtype) > 8 or not isinstance(shape, list):
-        return "malformed array data (no dtype or shape)"
-    if len(shape) > _MAX_NDIM or not all(type(n) is int and n >= 0 for n in shape):
-        return "malformed array data (bad shape)"
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        return "malformed array data (bad dtype)"
-    if dt.kind not in _NUMERIC_KINDS or dt.fields is not None or dt.subdtype is not None:
-        return "malformed array data (not a number type)"
-    count = 1
-    for n in shape:
-        count *= n
-    if count * dt.itemsize != len(payload):
-        return "malformed array data (size does not match shape)"
-    return np.frombuffer(payload, dt, count).reshape(shape)
-
-
-def _next_frame(reader: _Reader, deadline: float, run: RawRun) -> tuple[dict[str, Any], bytes]:
+def _next_frame(reader: _Reader, deadline: float) -> tuple[dict[str, Any], bytes]:
     """The next complete frame, reading results and output until then or the deadline."""
     limits = reader.limits
-    max_payload = (limits.max_result_kb << 10) + 4096  # .npy header on top of the data
     sel = reader.selector
     while True:
-        if len(reader.buffer) >= _HEADER.size:
-            jlen, plen = _HEADER.unpack_from(reader.buffer)
-            if jlen > MAX_HEADER_BYTES or plen > max_payload:
-                raise _Stop("error", f"returned a value over the {limits.max_result_kb} KiB limit")
-            total = _HEADER.size + jlen + plen
-            if len(reader.buffer) >= total:
-                raw = bytes(reader.buffer[_HEADER.size : _HEADER.size + jlen])
-                payload = bytes(reader.buffer[_HEADER.size + jlen : total])
-                del reader.buffer[:total]
-                try:
-                    header = json.loads(raw)
-                except ValueError:
-                    raise _Stop("error", "the child sent a malformed message") from None
-                if not isinstance(header, dict):
-                    raise _Stop("error", "the child sent a malformed message")
-                return header, payload
+        ready = reader.decoder.next()
+        if ready is not None:
+            return ready
         if reader.eof:
             raise _Stop("error", _death_message(reader.child))
         remaining = deadline - time.monotonic()
@@ -335,7 +431,7 @@ def _next_frame(reader: _Reader, deadline: float, run: RawRun) -> tuple[dict[str
                 if reader.output_bytes > limits.output_kb << 10:
                     raise _Stop("error", f"printed more than {limits.output_kb} KiB")
             elif chunk:
-                reader.buffer += chunk
+                reader.decoder.feed(chunk)
             else:
                 reader.eof = True
 

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from grader.errors import SandboxError
-from grader.runner.backend import CHILD_SCRIPT
-from grader.runner.bwrap import SANDBOX_CHILD, BwrapBackend
+from grader.runner.bwrap import SANDBOX_DIR, BwrapBackend, sandbox_scripts
 from grader.runner.limits import Limits
+from grader.runner.protocol import EXIT_MONITOR_FAULT
 
 ZYGOTE_SCRIPT = Path(__file__).with_name("zygote_main.py")
-SANDBOX_ZYGOTE = str(Path(SANDBOX_CHILD).with_name("zygote_main.py"))
+SANDBOX_ZYGOTE = f"{SANDBOX_DIR}/{ZYGOTE_SCRIPT.name}"
 START_TIMEOUT_S = 30.0
 
 
@@ -64,17 +64,17 @@ class PoolChild:
             if not ready:
                 raise TimeoutError
             data = os.read(self.status, 64)
-            self._code = int(data) if data.strip().lstrip(b"-").isdigit() else 71
+            self._code = int(data) if data.strip().lstrip(b"-").isdigit() else EXIT_MONITOR_FAULT
         return self._code
 
     def close(self) -> int:
         if self._closed:
-            return self._code if self._code is not None else 71
+            return self._code if self._code is not None else EXIT_MONITOR_FAULT
         self.kill()
         try:
             code = self.wait(10.0)
         except TimeoutError:
-            code = 71
+            code = EXIT_MONITOR_FAULT
         for stream in (self.stdin, self.output, self.results):
             with contextlib.suppress(OSError):
                 stream.close()
@@ -102,10 +102,7 @@ class PoolBackend:
     def _start_worker(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         argv = [
-            *self._bwrap.view_args(
-                self._limits.tmpfs_mb,
-                [(CHILD_SCRIPT, SANDBOX_CHILD), (ZYGOTE_SCRIPT, SANDBOX_ZYGOTE)],
-            ),
+            *self._bwrap.view_args(self._limits.tmpfs_mb, sandbox_scripts(ZYGOTE_SCRIPT)),
             *self._bwrap.python_args(),
             SANDBOX_ZYGOTE,
             str(theirs.fileno()),

@@ -37,7 +37,7 @@ import child  # type: ignore[import-not-found]  # the runner, bound beside this 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
-UID_RANGE = (1 << 20, (1 << 20) + (1 << 16))
+UID_RANGE = child.protocol.UID_RANGE
 JOB_FDS = 5  # stdin, output, results, lifeline, status
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -63,7 +63,7 @@ def mount(source: str, target: str, fstype: str | None, flags: int, data: str | 
 
 def job(fds: list[int], tmpfs_bytes: int, uid: int) -> None:
     """pid 1 of the job's namespaces: set up its view, then run the runner. Never returns."""
-    status = 70
+    status = child.protocol.EXIT_RUNNER_FAULT
     try:
         stdin_r, out_w, res_w = fds[:3]
         mount("none", "/", None, MS_REC | MS_PRIVATE, None)
@@ -88,7 +88,7 @@ def job(fds: list[int], tmpfs_bytes: int, uid: int) -> None:
 
 def monitor(fds: list[int], tmpfs_bytes: int) -> None:
     """Owns one job: start it in new namespaces, kill it when the lifeline closes."""
-    code = 71
+    code = child.protocol.EXIT_MONITOR_FAULT
     lifeline, status_w = fds[3], fds[4]
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
