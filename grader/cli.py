@@ -6,7 +6,6 @@ imported inside the commands, so that each command loads only what it uses.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import os
@@ -22,7 +21,6 @@ from grader.runner.backend import CHILD_ENV
 
 if TYPE_CHECKING:
     from grader.assignment import Assignment
-    from grader.runner.backend import SandboxChild
 
 app = command_group(
     name="grader",
@@ -47,33 +45,21 @@ def check(
     assignment: AssignmentOpt = None,
 ) -> None:
     """Grade FILE on the public cases. Exit status: 0 full marks, 1 less, 2 usage error."""
-    from grader.runner.early import start_early
-
-    # The sandbox boots while pydantic, the settings, numpy and the cases load (see early).
-    early = start_early() if file.is_file() else None
-    started: SandboxChild | None = None
     try:
+        from grader.runner.launcher import Launcher
         from grader.runner.select import choose_backend
         from grader.settings import get_settings
 
         settings = get_settings(lang=lang, assignment=assignment)
         backend = choose_backend(settings)
-        started = early.take(backend, settings.limits) if early else None
-        early = None
-        if started is None and file.is_file():
-            with contextlib.suppress(GraderError):  # grade() starts (or falls back) itself
-                started = backend.start(settings.limits)
-        from grader.core import grade
+        with Launcher(backend, settings.limits, fallback=settings.sandbox == "auto") as launcher:
+            if file.is_file():
+                launcher.prestart()  # it boots while numpy and the cases load
+            from grader.core import grade
 
-        report = grade(file, settings=settings, parts=part, backend=backend, started=started,
-                       fallback=True)  # fmt: skip
+            report = grade(file, settings=settings, parts=part, launcher=launcher)
     except GraderError as exc:
         raise fail(str(exc)) from None
-    finally:
-        if early is not None:  # not yet taken or closed: an error came first
-            early.child.close()
-        if started is not None:
-            started.close()
     global _released
     _released = True
     if as_json:

@@ -13,12 +13,13 @@ from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
 from grader.cases import CaseSet, CaseSetKind, load_case_set
-from grader.errors import AssignmentError, SandboxError
+from grader.errors import AssignmentError
 from grader.evaluate import evaluate_part
 from grader.messages import at, message
 from grader.report import GradeReport, Lang, Messages, SubmissionInfo
-from grader.runner.backend import PlainBackend, SandboxBackend, SandboxChild
-from grader.runner.select import choose_backend, warn_fallback
+from grader.runner.backend import SandboxBackend
+from grader.runner.launcher import Launcher
+from grader.runner.select import choose_backend
 from grader.runner.session import JobSpec, RawRun, WireInputs, run_job
 from grader.settings import Settings, get_settings
 from grader.source import Source, read_source
@@ -33,20 +34,19 @@ def grade(
     case_set: CaseSet | CaseSetKind = "public",
     backend: SandboxBackend | None = None,
     parts: Sequence[str] | None = None,
-    started: SandboxChild | None = None,
-    fallback: bool = False,
+    launcher: Launcher | None = None,
 ) -> GradeReport:
     """Grade one submission file on a case set (the public one unless told otherwise).
 
-    ``started`` is a child of ``backend`` already started (it boots while the grader loads
-    the cases); ``fallback`` lets a given ``backend`` that cannot start jobs fall back to the
-    plain one, as the grader's own choice always may.
+    The children run in ``backend`` (default: the settings' choice, which falls back to the
+    plain backend when the hardened one cannot start a job here), or are started by
+    ``launcher`` (``grader check`` prestarts its first child while the cases load).
     """
     settings = settings or get_settings()
     source = read_source(Path(path), settings.max_source_kb)
     return grade_source(
         source, assignment, settings, case_set=case_set, backend=backend, parts=parts,
-        started=started, fallback=fallback,
+        launcher=launcher,
     )  # fmt: skip
 
 
@@ -58,8 +58,7 @@ def grade_source(
     case_set: CaseSet | CaseSetKind = "public",
     backend: SandboxBackend | None = None,
     parts: Sequence[str] | None = None,
-    started: SandboxChild | None = None,
-    fallback: bool = False,
+    launcher: Launcher | None = None,
 ) -> GradeReport:
     """Grade code already read (the web service and batch grading start here)."""
     t_start = time.monotonic()
@@ -68,8 +67,6 @@ def grade_source(
     if isinstance(case_set, str):
         secret = settings.resolved_secret() if case_set == "hidden" else None
         case_set = load_case_set(assignment, case_set, secret)
-    chosen_here = backend is None or fallback
-    backend = backend or choose_backend(settings)
     chosen = [p for p in assignment.parts if parts is None or p.name in parts]
     if parts is not None and len(chosen) != len(set(parts)):
         unknown = sorted(set(parts) - {p.name for p in assignment.parts})
@@ -92,14 +89,15 @@ def grade_source(
             for p in chosen
         },
     )
+    own = launcher is None
+    if launcher is None:
+        auto = backend is None and settings.sandbox == "auto"
+        launcher = Launcher(backend or choose_backend(settings), settings.limits, fallback=auto)
     try:
-        raw = run_job(job, backend, settings.limits, first=started)
-    except SandboxError as exc:
-        # bwrap is installed but cannot start a job here (no student code has run yet).
-        if not (chosen_here and settings.sandbox == "auto" and backend.name != "plain"):
-            raise
-        warn_fallback(str(exc))
-        raw = run_job(job, PlainBackend(), settings.limits)
+        raw = run_job(job, launcher)
+    finally:
+        if own:
+            launcher.close()
     part_reports = [
         evaluate_part(
             p,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pydantic stays unloaded: grader check starts a sandbox befo
 CHILD_SCRIPT = Path(__file__).with_name("child.py")
 #: The runner's files a job needs: the child script and what it loads from beside itself.
 #: Standard library and numpy only; the hardened sandbox binds them read-only at /sandbox.
-RUNNER_FILES = (CHILD_SCRIPT, CHILD_SCRIPT.with_name("protocol.py"))
+RUNNER_FILES = tuple(CHILD_SCRIPT.with_name(f) for f in ("child.py", "protocol.py", "confine.py"))
 
 #: The whole environment of a child: no secrets, one BLAS thread (each extra OpenBLAS thread
 #: costs about 40 MiB of address space and the job's CPU is limited anyway).
@@ -116,9 +116,12 @@ class Child:
 
 
 class SandboxBackend(Protocol):
-    """Starts isolated children. ``name`` goes into every report."""
+    """Starts isolated children. ``name`` goes into every report; ``confined`` says whether
+    it is a security boundary (the hardened backends), which makes its jobs' seccomp filter
+    mandatory."""
 
     name: str
+    confined: bool
 
     def start(self, limits: Limits) -> SandboxChild: ...
 
@@ -149,6 +152,7 @@ class PlainBackend:
     backend cannot start."""
 
     name = "plain"
+    confined = False
 
     def start(self, limits: Limits) -> Child:
         workdir = Path(tempfile.mkdtemp(prefix="grader-job-"))

@@ -21,7 +21,6 @@ import importlib.util
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 from functools import cache
 from pathlib import Path
@@ -79,6 +78,7 @@ def _existing(paths: tuple[str, ...]) -> list[str]:
 
 class BwrapBackend:
     name = "bwrap"
+    confined = True
 
     def __init__(self, bwrap: str | None = None) -> None:
         found = bwrap or shutil.which("bwrap")
@@ -140,14 +140,13 @@ class BwrapBackend:
         return [*args, "--chdir", "/tmp", "--"]
 
     def start(self, limits: Limits) -> Child:
-        return self.start_sized(limits.tmpfs_mb)
-
-    def start_sized(self, tmpfs_mb: int) -> Child:
-        """A job's child with a ``tmpfs_mb`` MiB tmpfs (the only limit bwrap itself applies;
-        the runner applies the others when it reads the job)."""
+        """A job's child with the limits' tmpfs size (the only limit bwrap itself applies;
+        the runner applies the others when it reads the job). Only a
+        :class:`~grader.runner.launcher.Launcher` calls this."""
         r, w = os.pipe()
         try:
-            proc = spawn(self.argv(tmpfs_mb, w), w, Path("/"), {"PATH": "/usr/bin:/bin"})
+            argv = self.argv(limits.tmpfs_mb, w)
+            proc = spawn(argv, w, Path("/"), {"PATH": "/usr/bin:/bin"})
         except OSError as exc:
             os.close(r)
             raise SandboxError(f"bubblewrap could not be started: {exc}") from None
@@ -158,30 +157,17 @@ class BwrapBackend:
 
 @cache
 def bwrap_works() -> str | None:
-    """None when a trivial job runs in the hardened sandbox here, else why it does not."""
-    from grader.runner import defaults
+    """None when a job runs in the hardened sandbox here, else why it does not: a real no-op
+    job (no parts) through the launcher and the protocol, so the probe tests what grading uses:
+    the view, numpy, the limits, the drop to an unprivileged uid and the seccomp filter."""
+    from grader.runner.launcher import Launcher
+    from grader.runner.limits import Limits
+    from grader.runner.session import JobSpec, WireInputs, run_job
 
+    noop = JobSpec(source="", filename="probe.py", parts=[], inputs=WireInputs([], b""))
     try:
-        backend = BwrapBackend()
+        with Launcher(BwrapBackend(), Limits()) as launcher:
+            run_job(noop, launcher)
     except SandboxError as exc:
         return str(exc)
-    argv = backend.argv(defaults.TMPFS_MB, 0)
-    marker = len(argv) - 1 - argv[::-1].index(SANDBOX_CHILD)
-    uid = argv[marker + 2] if backend.as_root else ""
-    drop = (
-        f"os.setgroups([]); os.setresgid({uid}, {uid}, {uid}); os.setresuid({uid}, {uid}, {uid}); "
-    )
-    code = (
-        f"import os, sys; sys.path.insert(0, {SANDBOX_SITE!r}); "
-        + (drop if uid else "")
-        + "import numpy, numpy.random; assert os.getuid() != 0"
-    )
-    probe = [*argv[:marker], "-c", code]
-    try:
-        proc = subprocess.run(probe, capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"bubblewrap failed to start: {exc}"
-    if proc.returncode != 0:
-        detail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        return f"bubblewrap cannot run a job here: {detail[0]}"
     return None

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.runner import defaults
-
 
 class Limits(BaseModel):
     """What one job (one submission's run) may use. Each is enforced per child process."""
@@ -21,9 +19,7 @@ class Limits(BaseModel):
     open_files: int = Field(64, ge=16, description="open file descriptors")
     output_kb: int = Field(1024, ge=1, description="stdout+stderr the job may print, KiB")
     max_result_kb: int = Field(1024, ge=1, description="largest single return value, KiB")
-    tmpfs_mb: int = Field(
-        defaults.TMPFS_MB, ge=1, description="size of the job's private writable tmpfs"
-    )
+    tmpfs_mb: int = Field(64, ge=1, description="size of the job's private writable tmpfs")
 
     def child_rlimits(self, parts: int = 1) -> dict[str, int]:
         """The rlimits of one child that runs ``parts`` parts after the top-level code."""

@@ -6,17 +6,8 @@ import sys
 
 from grader.errors import SandboxError
 from grader.runner.backend import PlainBackend, SandboxBackend
+from grader.runner.launcher import warn_fallback
 from grader.settings import Settings
-
-FALLBACK_WARNING = (
-    "warning: the hardened sandbox (bubblewrap) cannot run here ({reason}); student code runs "
-    "in a plain child process with resource limits only, which can read your files. "
-    "Install bubblewrap (apt-get install bubblewrap) before grading untrusted code."
-)
-
-
-def warn_fallback(reason: str) -> None:
-    print(FALLBACK_WARNING.format(reason=reason), file=sys.stderr)
 
 
 def choose_backend(
@@ -24,8 +15,8 @@ def choose_backend(
 ) -> SandboxBackend:
     """The hardened backend when bwrap is installed (and, with ``probe``, runs a trial job);
     else the plain one, with a warning. Without ``probe``, a bwrap that is installed but cannot
-    start a job shows as a SandboxError from the run, before any student code runs: see
-    :func:`grader.core.grade_source`, which then falls back.
+    start a job shows as a SandboxError from the run, before any student code runs: the
+    run's :class:`~grader.runner.launcher.Launcher` then falls back.
 
     ``warm`` (many jobs to come: batch grading, the server) prefers the warm pool, which forks
     each job from a worker that has numpy loaded; ``sandbox = "pool"`` asks for it outright.

@@ -10,6 +10,7 @@ after it (the child says so at the part's end). Normally one child runs every pa
 
 from __future__ import annotations
 
+import base64
 import os
 import selectors
 import signal
@@ -24,6 +25,7 @@ from numpy.typing import NDArray
 from grader.errors import SandboxError
 from grader.runner import protocol
 from grader.runner.backend import SandboxBackend, SandboxChild
+from grader.runner.launcher import Launcher
 from grader.runner.limits import Limits
 from grader.runner.protocol import ProtocolError
 
@@ -102,8 +104,11 @@ class JobSpec:
     inputs: WireInputs
     answer_sizes: dict[str, int] = field(default_factory=dict)
 
-    def frame(self, parts: list[dict[str, Any]], limits: Limits) -> bytes:
+    def frame(
+        self, parts: list[dict[str, Any]], limits: Limits, seccomp: dict[str, Any] | None = None
+    ) -> bytes:
         header = {
+            **(seccomp or {}),
             "source": self.source,
             "filename": self.filename,
             "parts": parts,
@@ -337,24 +342,57 @@ class _Reader:
         self.selector.register(self.child.output, selectors.EVENT_READ, "output")
 
 
-def run_job(
-    job: JobSpec, backend: SandboxBackend, limits: Limits, first: SandboxChild | None = None
-) -> RawRun:
-    """Run every part of ``job``; each part's outcome is in the returned ``RawRun``.
+def run_job(job: JobSpec, launcher: Launcher) -> RawRun:
+    """Run every part of ``job`` in children the launcher starts; each part's outcome is in the
+    returned ``RawRun``. A sandbox that cannot start the first job (no student code has run)
+    is replaced by the launcher's fallback, if it has one; else that is a SandboxError."""
+    while True:
+        run = RawRun(
+            backend=launcher.name, parts={p["name"]: RawPart(p["name"]) for p in job.parts}
+        )
+        try:
+            _run(job, launcher, run)
+            return run
+        except SandboxError as problem:
+            if not launcher.fall_back(problem):
+                raise
 
-    ``first``, a child of ``backend`` started ahead of time, runs the job first."""
-    run = RawRun(backend=backend.name, parts={p["name"]: RawPart(p["name"]) for p in job.parts})
+
+def _run(job: JobSpec, launcher: Launcher, run: RawRun) -> None:
     remaining = list(job.parts)
     excerpt = bytearray()
-    while remaining:
-        child, first = (first, None) if first is not None else (backend.start(limits), None)
-        run.children += 1
-        try:
-            remaining = _drive(child, job, remaining, limits, run, excerpt)
-        finally:
-            child.close()
-    run.output_excerpt = excerpt[:EXCERPT_BYTES].decode("utf-8", "replace")
-    return run
+    program = _seccomp(launcher.backend)
+    try:
+        while True:  # one child at least: a job without parts still loads the code
+            try:
+                with launcher.child() as child:
+                    run.children += 1
+                    remaining = _drive(child, job, remaining, launcher.limits, run, excerpt,
+                                       program)  # fmt: skip
+            except SandboxError as problem:
+                if run.children <= 1:
+                    raise
+                for p in remaining:  # student code ran already: no fallback now
+                    run.parts[p["name"]].message = str(problem)
+                break
+            if not remaining:
+                break
+    finally:
+        run.output_excerpt = excerpt[:EXCERPT_BYTES].decode("utf-8", "replace")
+
+
+def _seccomp(backend: SandboxBackend) -> dict[str, Any]:
+    """The job frame's seccomp filter: required in a hardened backend; in the plain one, used
+    where this machine can build it."""
+    from grader.runner.seccomp import job_filter
+
+    try:
+        program = job_filter()
+    except SandboxError:
+        if backend.confined:
+            raise
+        return {}
+    return {"seccomp": base64.b64encode(program).decode(), "seccomp_required": backend.confined}
 
 
 def _drive(
@@ -364,10 +402,11 @@ def _drive(
     limits: Limits,
     run: RawRun,
     excerpt: bytearray,
+    seccomp: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Drive one child; return the parts still to run in a new child."""
     try:
-        child.stdin.write(job.frame(parts, limits))
+        child.stdin.write(job.frame(parts, limits, seccomp))
         child.stdin.close()
     except (BrokenPipeError, OSError):
         pass  # the child died at once; reading below reports how

@@ -88,6 +88,7 @@ class PoolBackend:
     """One warm worker per backend object, restarted if it dies; thread-safe."""
 
     name = "bwrap-pool"
+    confined = True
 
     def __init__(self, limits: Limits | None = None) -> None:
         if os.geteuid() != 0:
