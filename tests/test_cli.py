@@ -602,3 +602,17 @@ def test_no_help_shows_a_type_beside_a_flag(tmp_path: Path) -> None:
             assert "<bool>" not in help_text, path
             seen.append(path)
     assert ["check"] in seen and ["roster", "add"] in seen and ["gradescope", "build"] in seen
+
+
+def test_the_readme_settings_file_example_is_what_grader_settings_reads(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert blocks, "the README shows a settings file"
+    for block in blocks:
+        settings_file = tmp_path / "grader.toml"
+        settings_file.write_text(block, encoding="utf-8")
+        proc = run_cli("settings", cwd=tmp_path, env={"GRADER_SETTINGS_FILE": str(settings_file)})
+        assert proc.returncode == 0, proc.stderr
+        from_file = [line for line in proc.stdout.splitlines() if "settings file" in line]
+        keys = re.findall(r"^(\w+)\s*=", block, re.M)
+        assert len(from_file) == len(keys), (keys, from_file)
