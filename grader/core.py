@@ -107,6 +107,7 @@ def grade_source(
             settings.limits.part_timeout_s,
             where=source.where,
             load_failed=raw.load_error is not None,
+            wall_s=settings.limits.part_timeout_s * settings.limits.wall_factor,
         )
         for p in chosen
     ]
@@ -171,5 +172,10 @@ def _load_error(raw: RawRun, settings: Settings, source: Source) -> Messages | N
             where=at(source.where(line) if line else None),
         )
     if kind == "timeout":
-        return message("load_timeout", seconds=settings.limits.load_timeout_s)
+        limits = settings.limits
+        return message(
+            "load_timeout",
+            seconds=limits.load_timeout_s,
+            wall=limits.load_timeout_s * limits.wall_factor,
+        )
     return message("load_crashed", detail=str(err.get("message", "")).rstrip("."))

@@ -179,8 +179,10 @@ def evaluate_part(
     *,
     where: Where,
     load_failed: bool = False,
+    wall_s: float | None = None,
 ) -> PartReport:
-    """Score one part from the child's raw outcome; ``where`` places a line for the student."""
+    """Score one part from the child's raw outcome; ``where`` places a line for the student.
+    ``timeout_s`` is the part's CPU-time limit, ``wall_s`` its wall-clock backstop."""
     base: dict[str, Any] = {
         "name": part.name,
         "label": part.label,
@@ -193,7 +195,9 @@ def evaluate_part(
         return _report(base, "missing", message("missing", function=part.function))
     if raw.state == "timeout":
         return _report(
-            base, "timeout", message("timeout", function=part.function, seconds=timeout_s)
+            base,
+            "timeout",
+            message("timeout", function=part.function, seconds=timeout_s, wall=wall_s or timeout_s),
         )
     if raw.state == "error" and not raw.calls:
         key = "part_error" if raw.message else "not_run"

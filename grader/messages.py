@@ -18,14 +18,17 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "未找到函数 {function}：请在文件顶层定义它。",
     ),
     "timeout": (
-        "{function} did not finish within {seconds:g} s (an endless loop, or far too much work).",
-        "{function} 未能在 {seconds:g} 秒内完成（死循环或计算量过大）。",
+        "{function} did not finish within {seconds:g} s of CPU time (or {wall:g} s by the clock): "
+        "an endless loop, far too much work, or waiting for something that never comes.",
+        "{function} 未能在 {seconds:g} 秒 CPU 时间（或 {wall:g} 秒实际时间）内完成：死循环、"
+        "计算量过大，或在等待永远不会发生的事。",
     ),
     "load_timeout": (
-        "The file's top-level code did not finish within {seconds:g} s: move experiments, "
-        'training loops and input() under `if __name__ == "__main__":`.',
-        "文件的顶层代码未能在 {seconds:g} 秒内完成：请把实验、训练循环和 input() "
-        '放到 `if __name__ == "__main__":` 之下。',
+        "The file's top-level code did not finish within {seconds:g} s of CPU time (or {wall:g} s "
+        "by the clock): move experiments, training loops and input() under "
+        '`if __name__ == "__main__":`.',
+        "文件的顶层代码未能在 {seconds:g} 秒 CPU 时间（或 {wall:g} 秒实际时间）内完成："
+        '请把实验、训练循环和 input() 放到 `if __name__ == "__main__":` 之下。',
     ),
     "crashed": (
         "{function}: {detail}.",

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
+from grader.runner.accounting import JobUsage, subtree_usage
+
 if TYPE_CHECKING:  # pydantic stays unloaded: grader check starts a sandbox before it loads
     from grader.runner.limits import Limits
 
@@ -62,6 +64,11 @@ class SandboxChild(Protocol):
         """Kill whatever is left of the job, reap it, release its resources; the status."""
         ...
 
+    def usage(self) -> JobUsage | None:
+        """What the job's processes have used and hold now, all together; None where that
+        cannot be measured (then, or once the job is closed)."""
+        ...
+
 
 @dataclass
 class Child:
@@ -95,6 +102,14 @@ class Child:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             raise TimeoutError from None
+
+    def usage(self) -> JobUsage | None:
+        """The process tree under the child: in bwrap, every process of the job; in the plain
+        backend, those that did not leave it (see :mod:`grader.runner.accounting`). Until the
+        child is reaped its pid names no other process."""
+        if self.closed_status is not None or self.process.returncode is not None:
+            return None
+        return subtree_usage(self.process.pid)
 
     def close(self) -> int:
         """Kill what is left, reap, release pipes and the working folder; the exit status.

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from grader.errors import SandboxError
 from grader.runner import protocol
+from grader.runner.accounting import OverBudget, PhaseBudget
 from grader.runner.backend import SandboxBackend, SandboxChild
 from grader.runner.launcher import Launcher
 from grader.runner.limits import Limits
@@ -179,8 +180,16 @@ class Conversation:
     def current(self) -> RawPart:
         return self.run.parts[self.parts[self.index]["name"]]
 
+    def budget(self, child: SandboxChild) -> PhaseBudget:
+        """What the job may use in this phase, all its processes together. Start-up (the
+        interpreter and numpy, before any student code) is held to the wall clock alone."""
+        wall_factor = 1.0 if self.phase is Phase.BOOTING else self.limits.wall_factor
+        return PhaseBudget(child.usage, self.timeout_s(), wall_factor, self.limits.memory_mb)
+
     def timeout_s(self) -> float:
-        """How long the child may take to send the next frame in this phase."""
+        """The time limit of this phase: CPU seconds of the whole job (all its processes) until
+        the next frame, with a wall-clock backstop (see
+        :class:`~grader.runner.accounting.PhaseBudget`)."""
         if self.phase is Phase.BOOTING:
             return self.limits.load_timeout_s + 5.0  # the interpreter and numpy, then the code
         if self.phase is Phase.LOADING:
@@ -413,15 +422,15 @@ def _drive(
     talk = Conversation(job, parts, run, limits)
     max_payload = (limits.max_result_kb << 10) + 4096
     reader = _Reader(child, limits, protocol.FrameDecoder(max_payload))
-    step: tuple[Phase, int] | None = None
-    deadline = 0.0
+    step = (talk.phase, talk.index)
+    budget = talk.budget(child)
     try:
         while True:
-            if step != (talk.phase, talk.index):  # each phase and part has its own time
+            if step != (talk.phase, talk.index):  # each phase and part has its own budget
                 step = (talk.phase, talk.index)
-                deadline = time.monotonic() + talk.timeout_s()
+                budget = talk.budget(child)
             try:
-                header, payload = _next_frame(reader, deadline)
+                header, payload = _next_frame(reader, budget)
                 rest = talk.receive(header, payload)
             except ProtocolError as exc:
                 raise _Stop("error", str(exc)) from None
@@ -443,8 +452,9 @@ def _drive(
             excerpt += reader.output[: max(0, EXCERPT_BYTES - len(excerpt))]
 
 
-def _next_frame(reader: _Reader, deadline: float) -> tuple[dict[str, Any], bytes]:
-    """The next complete frame, reading results and output until then or the deadline."""
+def _next_frame(reader: _Reader, budget: PhaseBudget) -> tuple[dict[str, Any], bytes]:
+    """The next complete frame, reading results and output until then or until the job is
+    over its budget (its time or memory, all its processes together)."""
     limits = reader.limits
     sel = reader.selector
     while True:
@@ -453,10 +463,11 @@ def _next_frame(reader: _Reader, deadline: float) -> tuple[dict[str, Any], bytes
             return ready
         if reader.eof:
             raise _Stop("error", _death_message(reader.child))
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _Stop("timeout", "")
-        for key, _ in sel.select(timeout=remaining):
+        try:
+            wait = budget.check(time.monotonic())
+        except OverBudget as over:
+            raise _Stop("timeout" if over.timeout else "error", over.message) from None
+        for key, _ in sel.select(timeout=wait):
             stream = key.fileobj
             chunk = _read_some(stream)
             if key.data == "output":

@@ -13,16 +13,19 @@ import contextlib
 import json
 import os
 import select
+import signal
 import socket
 import subprocess
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from grader.errors import SandboxError
-from grader.runner.bwrap import SANDBOX_DIR, BwrapBackend, sandbox_scripts
+from grader.runner.accounting import JobUsage, Process, pool_job_root, subtree_usage
+from grader.runner.bwrap import SANDBOX_DIR, BwrapBackend, random_uid, sandbox_scripts
 from grader.runner.limits import Limits
 from grader.runner.protocol import EXIT_MONITOR_FAULT
 
@@ -42,18 +45,52 @@ def _shutdown(proc: subprocess.Popen[bytes], control: socket.socket) -> None:
 
 @dataclass
 class PoolChild:
-    """A job forked by the warm worker; its pipes, its lifeline and its exit status."""
+    """A job forked by the warm worker; its pipes, its lifeline and its exit status.
+
+    The job runs as ``uid``, which the grader chose: the init of its pid namespace is the
+    process under the warm worker (``worker``, the pid of its bwrap) with that uid, and the
+    job is that process's tree (see :mod:`grader.runner.accounting`)."""
 
     stdin: IO[bytes]
     output: IO[bytes]
     results: IO[bytes]
     lifeline: int
     status: int
+    uid: int
+    worker: int
+    on_close: Callable[[], None] = lambda: None
     via_shell_status: bool = False
     _code: int | None = None
     _closed: bool = False
+    _root: Process | None = None
+    _root_fd: int = -1  # a pidfd of the root, once found: it names that process for good
+
+    def usage(self) -> JobUsage | None:
+        """None until the job has dropped to its uid (no student code runs before that)."""
+        if self._closed:
+            return None
+        if self._root is not None:
+            return subtree_usage(self._root.pid, self._root.start)
+        root = pool_job_root(self.worker, self.uid)
+        if root is None:
+            return None
+        try:
+            fd = os.pidfd_open(root.pid)
+        except OSError:
+            return None
+        usage = subtree_usage(root.pid, root.start)  # still that process, now pinned by fd
+        if usage is None:
+            os.close(fd)
+        else:
+            self._root, self._root_fd = root, fd
+        return usage
 
     def kill(self) -> None:
+        if self._root_fd >= 0:  # at once, not when the monitor next runs (a busy host)
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(self._root_fd, signal.SIGKILL)
+            os.close(self._root_fd)
+            self._root_fd = -1
         if self.lifeline >= 0:
             os.close(self.lifeline)  # the monitor kills the job's whole pid namespace
             self.lifeline = -1
@@ -81,6 +118,7 @@ class PoolChild:
         with contextlib.suppress(OSError):
             os.close(self.status)
         self._closed = True
+        self.on_close()  # its uid may serve another job now
         return code
 
 
@@ -99,6 +137,7 @@ class PoolBackend:
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._uids: set[int] = set()  # those of the jobs not closed yet: each job has its own
 
     def _start_worker(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -150,19 +189,24 @@ class PoolBackend:
         life_r, life_w = os.pipe()
         status_r, status_w = os.pipe()
         theirs = [stdin_r, out_w, res_w, life_r, status_w]
-        request = json.dumps({"tmpfs_bytes": limits.tmpfs_mb << 20}).encode()
         try:
             with self._lock:
+                uid = random_uid()
+                while uid in self._uids:
+                    uid = random_uid()
+                request = json.dumps({"tmpfs_bytes": limits.tmpfs_mb << 20, "uid": uid})
                 for attempt in range(2):
                     self._ensure_worker()
-                    assert self._control is not None
+                    assert self._control is not None and self._proc is not None
                     try:
-                        socket.send_fds(self._control, [request], theirs)
+                        socket.send_fds(self._control, [request.encode()], theirs)
+                        worker = self._proc.pid
                         break
                     except OSError:
                         self._stop_worker()
                         if attempt:
                             raise SandboxError("the warm worker stopped answering") from None
+                self._uids.add(uid)
         except BaseException:
             for fd in (stdin_w, out_r, res_r, life_w, status_r):
                 os.close(fd)
@@ -176,7 +220,14 @@ class PoolBackend:
             results=os.fdopen(res_r, "rb", buffering=0),
             lifeline=life_w,
             status=status_r,
+            uid=uid,
+            worker=worker,
+            on_close=lambda: self._release(uid),
         )
+
+    def _release(self, uid: int) -> None:
+        with self._lock:
+            self._uids.discard(uid)
 
     def _ensure_worker(self) -> None:
         """A live worker: the current one, or a new one in place of one that died."""
