@@ -4,6 +4,9 @@ Each attack is a realistic student file under ``tests/data/attacks/``: correct p
 ``submissions/correct_vectorized.py``, the attack inside ``dL_dd`` (part ``d``) or at top level.
 Every run is bounded from outside (a pids cgroup, a 4 GiB address-space limit, a timeout) and is
 followed by a check that nothing of the job outlived it or was left on the host.
+
+Each attack runs on the per-job sandbox and on the warm pool (markers ``bwrap`` and ``pool``:
+skipped where they cannot run); what the plain backend does guarantee is tested on it too.
 """
 
 from __future__ import annotations
@@ -14,14 +17,12 @@ import sys
 import sysconfig
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from attack_support import (
     ATTACKED,
     ATTACKS,
-    HARDENED,
     PARTS,
     attack_source,
     grade_attack,
@@ -30,28 +31,18 @@ from attack_support import (
 
 import grader
 import reference
-from grader.runner.bwrap import bwrap_works
 
-_BWRAP_PROBLEM = bwrap_works()
-
-
-@pytest.fixture(autouse=True, params=["bwrap", "pool"])
-def hardened_backend(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Every attack runs against the per-job sandbox and against the warm pool."""
-    name = request.node.originalname
-    if request.param == "pool" and name in {
-        "test_plain_backend",
-        "test_attack_files_are_realistic_submissions",
-    }:
-        pytest.skip("not about a hardened backend")
-    HARDENED[0] = request.param
-    yield request.param
-    HARDENED[0] = "bwrap"
+#: The hardened backends every attack runs against: the per-job sandbox and the warm pool.
+HARDENED = [
+    pytest.param("bwrap", marks=pytest.mark.bwrap, id="bwrap"),
+    pytest.param("pool", marks=pytest.mark.pool, id="pool"),
+]
 
 
-needs_bwrap = pytest.mark.skipif(
-    _BWRAP_PROBLEM is not None, reason=f"the hardened sandbox cannot run here: {_BWRAP_PROBLEM}"
-)
+@pytest.fixture(params=HARDENED)
+def sandbox(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
 
 SECRETS = {"GRADER_SECRET": "topsecret-XYZ", "AWS_SECRET_ACCESS_KEY": "AKIAfake/SECRET+key42"}
 REFERENCE_MODEL = Path(reference.__file__).resolve().parent / "model.py"
@@ -83,8 +74,6 @@ CONFINED = [
     pytest.param("deep_recursion.py", {"error", "timeout"}, id="deep-recursion"),
     # os.fork in a loop: RLIMIT_NPROC of the job uid, then the part timeout
     pytest.param("fork_bomb.py", {"error", "timeout"}, id="fork-bomb"),
-    # threads until none can start: RuntimeError
-    pytest.param("thread_bomb.py", {"error"}, id="thread-bomb"),
     # SystemExit is caught like any exception
     pytest.param("sys_exit.py", {"error"}, id="sys-exit"),
     # the child dies; a fresh child runs the remaining parts
@@ -106,10 +95,7 @@ CONFINED = [
 ]
 
 
-@needs_bwrap
-@pytest.mark.parametrize(("name", "expected"), CONFINED)
-def test_confined_attack(tmp_path: Path, name: str, expected: set[str]) -> None:
-    run = grade_attack(submission_from(name, tmp_path), tmp_path)
+def assert_confined(run, expected: set[str]) -> None:
     assert run.status(ATTACKED) in expected, run.report["parts"][1]["message"]
     assert_others_pass(run)
     assert run.returncode == 1
@@ -117,10 +103,29 @@ def test_confined_attack(tmp_path: Path, name: str, expected: set[str]) -> None:
     assert len(run.stdout) < 1 << 20  # the report stays small whatever was printed
 
 
-@needs_bwrap
-def test_pickle_payload_is_never_unpickled(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "expected"), CONFINED)
+def test_confined_attack(tmp_path: Path, sandbox: str, name: str, expected: set[str]) -> None:
+    run = grade_attack(
+        submission_from(name, tmp_path), tmp_path, sandbox=sandbox, expected=expected
+    )
+    assert_confined(run, expected)
+
+
+@pytest.mark.parametrize("backend", [*HARDENED, pytest.param("plain", id="plain")])
+def test_thread_bomb_costs_only_its_part(tmp_path: Path, backend: str) -> None:
+    # Threads until none can start (RuntimeError). The parts after it need a child that can
+    # start threads again, on every backend, the plain one included.
+    run = grade_attack(submission_from("thread_bomb.py", tmp_path), tmp_path, sandbox=backend)
+    assert_confined(run, {"error"})
+
+
+def test_pickle_payload_is_never_unpickled(tmp_path: Path, sandbox: str) -> None:
     marker = tmp_path / "PWNED"
-    run = grade_attack(submission_from("pickle_payload.py", tmp_path, MARKER=str(marker)), tmp_path)
+    run = grade_attack(
+        submission_from("pickle_payload.py", tmp_path, MARKER=str(marker)),
+        tmp_path,
+        sandbox=sandbox,
+    )
     assert run.status("y_pred") in {"failed", "error"}
     assert run.status("d") in {"failed", "error"}
     assert_others_pass_except(run, {"y_pred", "d"})
@@ -132,9 +137,10 @@ def assert_others_pass_except(run, attacked: set[str]) -> None:
     assert others == dict.fromkeys(others, "passed"), run.statuses()
 
 
-@needs_bwrap
-def test_monkeypatched_numpy_and_builtins_do_not_fool_the_comparison(tmp_path: Path) -> None:
-    run = grade_attack(submission_from("monkeypatch.py", tmp_path), tmp_path)
+def test_monkeypatched_numpy_and_builtins_do_not_fool_the_comparison(
+    tmp_path: Path, sandbox: str
+) -> None:
+    run = grade_attack(submission_from("monkeypatch.py", tmp_path), tmp_path, sandbox=sandbox)
     wrong = {"y_pred", "d", "V"}
     assert {n: run.status(n) for n in wrong} == dict.fromkeys(wrong, "failed")
     assert_others_pass_except(run, wrong)
@@ -142,9 +148,8 @@ def test_monkeypatched_numpy_and_builtins_do_not_fool_the_comparison(tmp_path: P
     assert run.report["score"] < run.report["max_score"]
 
 
-@needs_bwrap
-def test_printed_fake_report_is_not_the_report(tmp_path: Path) -> None:
-    run = grade_attack(submission_from("fake_report.py", tmp_path), tmp_path)
+def test_printed_fake_report_is_not_the_report(tmp_path: Path, sandbox: str) -> None:
+    run = grade_attack(submission_from("fake_report.py", tmp_path), tmp_path, sandbox=sandbox)
     assert "FAKE" not in run.report  # stdout parsed as one document: the real one
     assert run.status("d") == "failed"
     assert_others_pass(run)
@@ -152,8 +157,7 @@ def test_printed_fake_report_is_not_the_report(tmp_path: Path) -> None:
     assert '"FAKE": true' in run.report["output_excerpt"]  # it went to the excerpt instead
 
 
-@needs_bwrap
-def test_network_is_unreachable(tmp_path: Path) -> None:
+def test_network_is_unreachable(tmp_path: Path, sandbox: str) -> None:
     connections: list[bytes] = []
     with socket.create_server(("127.0.0.1", 0)) as server:
         server.settimeout(0.2)
@@ -173,7 +177,9 @@ def test_network_is_unreachable(tmp_path: Path) -> None:
         listener = threading.Thread(target=accept, daemon=True)
         listener.start()
         try:
-            run = grade_attack(submission_from("network.py", tmp_path, PORT=str(port)), tmp_path)
+            run = grade_attack(
+                submission_from("network.py", tmp_path, PORT=str(port)), tmp_path, sandbox=sandbox
+            )
         finally:
             stop.set()
             listener.join(timeout=5)
@@ -198,11 +204,10 @@ def _grader_install_targets() -> list[str]:
     return targets
 
 
-@needs_bwrap
-def test_reference_and_grader_code_are_unreadable(tmp_path: Path) -> None:
+def test_reference_and_grader_code_are_unreadable(tmp_path: Path, sandbox: str) -> None:
     targets = _grader_install_targets()
     sub = submission_from("read_reference.py", tmp_path, TARGETS=repr(targets))
-    run = grade_attack(sub, tmp_path)
+    run = grade_attack(sub, tmp_path, sandbox=sandbox)
     assert run.status(ATTACKED) == "error"
     assert_others_pass(run)
     excerpt = run.report["output_excerpt"]
@@ -212,10 +217,9 @@ def test_reference_and_grader_code_are_unreadable(tmp_path: Path) -> None:
         assert snippet not in run.stdout, snippet
 
 
-@needs_bwrap
-def test_proc_does_not_show_the_grader(tmp_path: Path) -> None:
+def test_proc_does_not_show_the_grader(tmp_path: Path, sandbox: str) -> None:
     sub = submission_from("proc_snoop.py", tmp_path)
-    run = grade_attack(sub, tmp_path, extra_env=SECRETS)
+    run = grade_attack(sub, tmp_path, extra_env=SECRETS, sandbox=sandbox)
     assert run.status(ATTACKED) == "error"
     assert_others_pass(run)
     excerpt = run.report["output_excerpt"]
@@ -227,9 +231,10 @@ def test_proc_does_not_show_the_grader(tmp_path: Path) -> None:
         assert leak not in run.stdout, leak
 
 
-@needs_bwrap
-def test_environment_holds_no_secrets(tmp_path: Path) -> None:
-    run = grade_attack(submission_from("env_secrets.py", tmp_path), tmp_path, extra_env=SECRETS)
+def test_environment_holds_no_secrets(tmp_path: Path, sandbox: str) -> None:
+    run = grade_attack(
+        submission_from("env_secrets.py", tmp_path), tmp_path, extra_env=SECRETS, sandbox=sandbox
+    )
     assert run.status(ATTACKED) == "error"
     assert_others_pass(run)
     assert "PATH=" in run.report["parts"][1]["message"]  # the dump came through
@@ -237,8 +242,7 @@ def test_environment_holds_no_secrets(tmp_path: Path) -> None:
         assert leak not in run.stdout, leak
 
 
-@needs_bwrap
-def test_nothing_is_written_outside_the_sandbox(tmp_path: Path) -> None:
+def test_nothing_is_written_outside_the_sandbox(tmp_path: Path, sandbox: str) -> None:
     tag = f"escaped-{uuid.uuid4().hex[:10]}"
     targets = [
         str(tmp_path / tag),
@@ -250,7 +254,7 @@ def test_nothing_is_written_outside_the_sandbox(tmp_path: Path) -> None:
     ]
     try:
         sub = submission_from("write_outside.py", tmp_path, TARGETS=repr(targets))
-        run = grade_attack(sub, tmp_path)
+        run = grade_attack(sub, tmp_path, sandbox=sandbox)
         assert run.status(ATTACKED) == "error"
         assert_others_pass(run)
         excerpt = run.report["output_excerpt"]
@@ -263,31 +267,28 @@ def test_nothing_is_written_outside_the_sandbox(tmp_path: Path) -> None:
     assert escaped == []
 
 
-@needs_bwrap
-def test_daemon_does_not_outlive_the_job(tmp_path: Path) -> None:
+def test_daemon_does_not_outlive_the_job(tmp_path: Path, sandbox: str) -> None:
     # grade_attack asserts that no job process survives the CLI, in the cgroup or by uid.
-    run = grade_attack(submission_from("daemon.py", tmp_path), tmp_path)
+    run = grade_attack(submission_from("daemon.py", tmp_path), tmp_path, sandbox=sandbox)
     assert run.statuses() == dict.fromkeys(PARTS, "passed")
     assert "DAEMON-PID" in run.report["output_excerpt"]  # the daemon did start
     assert run.returncode == 0
 
 
-@needs_bwrap
-def test_numpy_next_to_the_submission_is_not_imported(tmp_path: Path) -> None:
+def test_numpy_next_to_the_submission_is_not_imported(tmp_path: Path, sandbox: str) -> None:
     # The submission is sent to the child as source: its folder is never on the child's path.
     folder = tmp_path / "student"
     folder.mkdir()
     shutil.copy(ATTACKS / "hijack_numpy.py", folder / "numpy.py")
-    run = grade_attack(submission_from("hijack_submission.py", folder), tmp_path)
+    run = grade_attack(submission_from("hijack_submission.py", folder), tmp_path, sandbox=sandbox)
     assert run.statuses() == dict.fromkeys(PARTS, "passed")
     assert "HIJACKED" not in run.stdout + run.stderr
     assert run.returncode == 0
 
 
-@needs_bwrap
-def test_numpy_in_the_working_folder_is_not_imported(tmp_path: Path) -> None:
+def test_numpy_in_the_working_folder_is_not_imported(tmp_path: Path, sandbox: str) -> None:
     shutil.copy(ATTACKS / "hijack_numpy.py", tmp_path / "numpy.py")
-    run = grade_attack(submission_from("hijack_submission.py", tmp_path), tmp_path)
+    run = grade_attack(submission_from("hijack_submission.py", tmp_path), tmp_path, sandbox=sandbox)
     assert run.statuses() == dict.fromkeys(PARTS, "passed")
     assert "HIJACKED" not in run.stdout + run.stderr
 
@@ -315,7 +316,7 @@ PLAIN = [
 @pytest.mark.parametrize(("name", "expected"), PLAIN)
 def test_plain_backend(tmp_path: Path, name: str, expected: set[str]) -> None:
     sub = submission_from(name, tmp_path, TARGETS=repr(_grader_install_targets()))
-    run = grade_attack(sub, tmp_path, sandbox="plain", extra_env=SECRETS)
+    run = grade_attack(sub, tmp_path, sandbox="plain", expected=expected, extra_env=SECRETS)
     assert run.status(ATTACKED) in expected
     assert_others_pass(run)
     for leak in SECRETS.values():

@@ -6,13 +6,22 @@ import csv
 from pathlib import Path
 
 import pytest
-from batch_support import SECRET, clean_env, grader_cli, make_flat
+from batch_support import SECRET, TIMEOUT_VERDICT_S, clean_env, grader_cli, make_flat
+from environment_support import UntrustedGrading
 
 
-def test_batch_grades_a_folder_and_reports_failures(tmp_path: Path) -> None:
-    folder = make_flat(tmp_path / "in", {"ann": "correct_loops", "lou": "loop"})
+def test_batch_grades_a_folder_and_reports_failures(
+    tmp_path: Path, untrusted: UntrustedGrading
+) -> None:
+    folder = make_flat(tmp_path / "in", {"ann": "correct_vectorized", "lou": "loop"})
     (folder / "ann2.py").write_text("x = (")
-    proc = grader_cli("batch", folder, "--out", tmp_path / "out", "--workers", "2", cwd=tmp_path)
+    env = clean_env(
+        GRADER_SECRET=SECRET,
+        GRADER_LIMITS__PART_TIMEOUT_S=str(TIMEOUT_VERDICT_S),
+        **untrusted.env,
+    )
+    out = tmp_path / "out"
+    proc = grader_cli("batch", folder, "--out", out, "--workers", "2", cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "3 students found" in proc.stdout and "(flat layout)" in proc.stdout
     assert "graded 3, reused 0, 2 errored or timed out" in proc.stdout
@@ -20,16 +29,16 @@ def test_batch_grades_a_folder_and_reports_failures(tmp_path: Path) -> None:
     assert "3/3" in proc.stderr  # the progress bar's done/total
     with (tmp_path / "out" / "gradebook.csv").open(newline="") as f:
         assert [r["score"] for r in csv.DictReader(f)] == ["10", "0", "0"]
-    again = grader_cli("batch", folder, "--out", tmp_path / "out", cwd=tmp_path)
+    again = grader_cli("batch", folder, "--out", out, cwd=tmp_path, env=env)
     assert "graded 0, reused 3" in again.stdout
 
 
-def test_secret_file_option(tmp_path: Path) -> None:
+def test_secret_file_option(tmp_path: Path, untrusted: UntrustedGrading) -> None:
     folder = make_flat(tmp_path / "in", {"ann": "correct_loops"})
     (tmp_path / "secret.txt").write_text(SECRET + "\n")
     proc = grader_cli(
         "batch", folder, "--out", tmp_path / "out", "--secret-file", tmp_path / "secret.txt",
-        cwd=tmp_path, env=clean_env(),
+        cwd=tmp_path, env=clean_env(**untrusted.env),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "graded 1" in proc.stdout
@@ -73,14 +82,15 @@ def test_plain_backend_accepted_with_allow_unconfined(tmp_path: Path) -> None:
     assert '"sandbox": "plain"' in (tmp_path / "out" / "reports" / "ann.json").read_text()
 
 
-def test_canvas_format_writes_canvas_csv(tmp_path: Path) -> None:
+def test_canvas_format_writes_canvas_csv(tmp_path: Path, untrusted: UntrustedGrading) -> None:
     folder = tmp_path / "in"
     make_flat(folder, {"annlee_101_9_hw": "correct_loops", "zoe_999_9_hw": "correct_loops"})
     roster = tmp_path / "roster.csv"
     roster.write_text('Student,ID,SIS User ID,SIS Login ID,Section\n"Lee, Ann",101,s1,ann,A\n')
+    env = clean_env(GRADER_SECRET=SECRET, **untrusted.env)
     proc = grader_cli(
         "batch", folder, "--out", tmp_path / "out", "--format", "canvas",
-        "--canvas-roster", roster, cwd=tmp_path,
+        "--canvas-roster", roster, cwd=tmp_path, env=env,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "not in the Canvas roster: zoe" in proc.stdout

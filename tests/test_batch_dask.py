@@ -13,7 +13,6 @@ from grader.batch.gradebook import write_gradebook
 from grader.batch.jobs import GradeContext
 from grader.batch.run import run_batch
 from grader.cases import load_case_set
-from grader.runner.limits import Limits
 from grader.runner.select import choose_backend
 from grader.settings import get_settings
 
@@ -28,7 +27,9 @@ def test_dask_local_cluster_matches_local_run(tmp_path: Path) -> None:
     )  # fmt: skip
     (folder / "eve.py").write_text("def dL_dd(y_pred, y_gt):\n    raise ValueError('no')\n")
     assignment = load_assignment()
-    settings = get_settings(limits=Limits(part_timeout_s=5), allow_unconfined=True)
+    # The default limits: no verdict here is a timeout, and correct_loops takes up to 0.4 s a
+    # part on the hidden cases, on a machine that also runs a Dask cluster.
+    settings = get_settings(allow_unconfined=True)
     context = GradeContext(
         assignment=assignment, settings=settings,
         case_set=load_case_set(assignment, "hidden", SECRET),

@@ -1,16 +1,19 @@
 """Batch grading's core (grader.batch.run): error rows, resuming, interruption, outputs.
 
-Everything runs through the real sandbox; one infinite loop uses a 2-second part limit.
+Everything runs through the real sandbox where it runs (else the plain backend, allowed
+explicitly); the batch with an infinite loop in it uses a short part limit.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from batch_support import SECRET, make_flat
+from batch_support import SECRET, TIMEOUT_VERDICT_S, make_flat
+from environment_support import UntrustedGrading
 
 from grader.assignment import load_assignment
 from grader.batch.discover import discover
@@ -19,43 +22,64 @@ from grader.batch.feedback import feedback_markdown
 from grader.batch.gradebook import gradebook_columns, write_canvas
 from grader.batch.jobs import GradeContext
 from grader.batch.outputs import write_outputs
-from grader.batch.run import Row, run_batch
+from grader.batch.run import BatchResult, Row, run_batch
 from grader.cases import load_case_set
 from grader.report import GradeReport
+from grader.runner.backend import SandboxBackend
 from grader.runner.limits import Limits
-from grader.runner.select import choose_backend
 from grader.settings import get_settings
 
 ASSIGNMENT = load_assignment()
-SETTINGS = get_settings(secret=None, limits=Limits(part_timeout_s=2))
-CONTEXT = GradeContext(
-    assignment=ASSIGNMENT,
-    settings=SETTINGS,
-    case_set=load_case_set(ASSIGNMENT, "hidden", SECRET),
-)
-BACKEND = choose_backend(SETTINGS, probe=True)
+HIDDEN = load_case_set(ASSIGNMENT, "hidden", SECRET)
 CLASS = {"ann": "correct_loops", "ben": "mistake_sign_flip", "cal": "correct_vectorized"}
 
 
-def grade_folder(
-    folder: Path, out: Path, *, workers: int = 2, seen: list[Row] | None = None, stop_after=None
-):
-    def on_result(row: Row) -> None:
-        if seen is not None:
-            seen.append(row)
-        if stop_after is not None and sum(r.regraded for r in seen or []) >= stop_after:
-            raise KeyboardInterrupt
+@dataclass(frozen=True)
+class Batch:
+    """A batch run's choices: the context and the sandbox the jobs run in."""
 
-    subs = discover(folder).submissions
-    return run_batch(subs, out, CONTEXT, LocalExecutor(BACKEND, workers), on_result=on_result)
+    context: GradeContext
+    backend: SandboxBackend
+
+    def grade(
+        self,
+        folder: Path,
+        out: Path,
+        *,
+        workers: int = 2,
+        seen: list[Row] | None = None,
+        stop_after: int | None = None,
+    ) -> BatchResult:
+        def on_result(row: Row) -> None:
+            if seen is not None:
+                seen.append(row)
+            if stop_after is not None and sum(r.regraded for r in seen or []) >= stop_after:
+                raise KeyboardInterrupt
+
+        subs = discover(folder).submissions
+        executor = LocalExecutor(self.backend, workers)
+        return run_batch(subs, out, self.context, executor, on_result=on_result)
 
 
-def test_bad_files_become_error_rows_and_failures_do_not_stop_the_run(tmp_path: Path) -> None:
-    folder = make_flat(tmp_path / "in", {"ann": "correct_loops", "lou": "loop"})
+@pytest.fixture(scope="module")
+def batch(untrusted: UntrustedGrading) -> Batch:
+    settings = get_settings(secret=None, **untrusted.settings)
+    context = GradeContext(assignment=ASSIGNMENT, settings=settings, case_set=HIDDEN)
+    return Batch(context, untrusted.backend())
+
+
+def test_bad_files_become_error_rows_and_failures_do_not_stop_the_run(
+    tmp_path: Path, batch: Batch, untrusted: UntrustedGrading
+) -> None:
+    # lou's loop is a timeout verdict, so the limit is short: ann is a quick correct one.
+    short = Limits(part_timeout_s=TIMEOUT_VERDICT_S)
+    settings = get_settings(secret=None, limits=short, **untrusted.settings)
+    with_loop = Batch(replace(batch.context, settings=settings), batch.backend)
+    folder = make_flat(tmp_path / "in", {"ann": "correct_vectorized", "lou": "loop"})
     (folder / "latin.py").write_bytes(b"# caf\xe9\ndef dL_dd(y_pred, y_gt):\n    return 0\n")
     (folder / "broken.ipynb").write_text("{not json")
-    (folder / "huge.py").write_text("#" * (SETTINGS.max_source_kb * 1024 + 10))
-    result = grade_folder(folder, tmp_path / "out")
+    (folder / "huge.py").write_text("#" * (settings.max_source_kb * 1024 + 10))
+    result = with_loop.grade(folder, tmp_path / "out")
     rows = {r.student: r for r in result.rows}
     assert rows["ann"].report is not None and rows["ann"].report.full_marks
     assert rows["lou"].report is not None and rows["lou"].report.part("d").status == "timeout"
@@ -66,58 +90,58 @@ def test_bad_files_become_error_rows_and_failures_do_not_stop_the_run(tmp_path: 
     assert result.graded == 2
 
 
-def test_rerun_grades_only_what_is_missing_or_changed(tmp_path: Path) -> None:
+def test_rerun_grades_only_what_is_missing_or_changed(tmp_path: Path, batch: Batch) -> None:
     folder = make_flat(tmp_path / "in", CLASS)
     out = tmp_path / "out"
-    first = grade_folder(folder, out)
+    first = batch.grade(folder, out)
     assert (first.graded, first.reused) == (3, 0)
     (out / "reports" / "ann.json").unlink()
     with (folder / "ben.py").open("a") as f:
         f.write("\n# resubmitted\n")
     seen: list[Row] = []
-    second = grade_folder(folder, out, seen=seen)
+    second = batch.grade(folder, out, seen=seen)
     assert sorted(r.student for r in seen if r.regraded) == ["ann", "ben"]
     assert (second.graded, second.reused) == (2, 1)
     ben = GradeReport.model_validate_json((out / "reports" / "ben.json").read_text())
     assert ben.submission.sha256 != first.rows[1].report.submission.sha256  # type: ignore[union-attr]
-    third = grade_folder(folder, out)
+    third = batch.grade(folder, out)
     assert (third.graded, third.reused) == (0, 3)
 
 
-def test_another_secret_regrades_everything(tmp_path: Path) -> None:
+def test_another_secret_regrades_everything(tmp_path: Path, batch: Batch) -> None:
     folder = make_flat(tmp_path / "in", {"ann": "correct_loops"})
     out = tmp_path / "out"
-    grade_folder(folder, out)
+    batch.grade(folder, out)
     other = GradeContext(
         assignment=ASSIGNMENT,
-        settings=SETTINGS,
+        settings=batch.context.settings,
         case_set=load_case_set(ASSIGNMENT, "hidden", "another secret"),
     )
     subs = discover(folder).submissions
-    assert run_batch(subs, out, other, LocalExecutor(BACKEND, 1)).graded == 1
+    assert run_batch(subs, out, other, LocalExecutor(batch.backend, 1)).graded == 1
 
 
-def test_interrupted_run_keeps_valid_outputs_and_resumes(tmp_path: Path) -> None:
+def test_interrupted_run_keeps_valid_outputs_and_resumes(tmp_path: Path, batch: Batch) -> None:
     folder = make_flat(tmp_path / "in", {**CLASS, "dee": "mistake_uses_h_t"})
     out = tmp_path / "out"
     seen: list[Row] = []
     with pytest.raises(KeyboardInterrupt):
-        grade_folder(folder, out, workers=1, seen=seen, stop_after=2)
+        batch.grade(folder, out, workers=1, seen=seen, stop_after=2)
     written = sorted((out / "reports").iterdir())
     assert len(written) == 2
     for path in written:
         GradeReport.model_validate_json(path.read_text())  # complete, valid JSON
     assert not list(out.rglob("*.tmp")), "a temporary file was left behind"
     assert set(json.loads((out / "state.json").read_text())) == {p.stem for p in written}
-    resumed = grade_folder(folder, out)
+    resumed = batch.grade(folder, out)
     assert (resumed.graded, resumed.reused) == (2, 2)
 
 
-def test_outputs_gradebook_feedback_and_summary(tmp_path: Path) -> None:
+def test_outputs_gradebook_feedback_and_summary(tmp_path: Path, batch: Batch) -> None:
     folder = make_flat(tmp_path / "in", CLASS)
     (folder / "zed.py").write_bytes(b"\xff\xfe")
     out = tmp_path / "out"
-    result = grade_folder(folder, out)
+    result = batch.grade(folder, out)
     write_outputs(result, ASSIGNMENT, out, "zh")
     with (out / "gradebook.csv").open(newline="") as f:
         reader = csv.DictReader(f)
@@ -136,9 +160,9 @@ def test_outputs_gradebook_feedback_and_summary(tmp_path: Path) -> None:
     assert json.loads((out / "students.json").read_text())["ann"] == "ann"
 
 
-def test_feedback_in_english_escapes_table_cells(tmp_path: Path) -> None:
+def test_feedback_in_english_escapes_table_cells(tmp_path: Path, batch: Batch) -> None:
     folder = make_flat(tmp_path / "in", {"ann": "mistake_sign_flip"})
-    (row,) = grade_folder(folder, tmp_path / "out").rows
+    (row,) = batch.grade(folder, tmp_path / "out").rows
     part = row.report.parts[0]  # type: ignore[union-attr]
     evil = part.model_copy(update={"messages": part.messages.model_copy(update={"en": "a|b\nc"})})
     report = row.report.model_copy(update={"parts": [evil]})  # type: ignore[union-attr]
@@ -146,7 +170,7 @@ def test_feedback_in_english_escapes_table_cells(tmp_path: Path) -> None:
     assert "| a\\|b c |" in text and "Score: 0 / 10" in text
 
 
-def test_canvas_export_matches_by_user_id_login_and_name(tmp_path: Path) -> None:
+def test_canvas_export_matches_by_user_id_login_and_name(tmp_path: Path, batch: Batch) -> None:
     folder = tmp_path / "in"
     make_flat(folder, {"x": "correct_loops"})
     (folder / "x.py").rename(folder / "annlee_101_9_hw.py")
@@ -161,7 +185,7 @@ def test_canvas_export_matches_by_user_id_login_and_name(tmp_path: Path) -> None
     )
     subs = discover(folder).submissions
     assert discover(folder).layout == "canvas"
-    result = run_batch(subs, tmp_path / "out", CONTEXT, LocalExecutor(BACKEND, 2))
+    result = run_batch(subs, tmp_path / "out", batch.context, LocalExecutor(batch.backend, 2))
     ids = {s.student: s.canvas_user_id for s in subs if s.canvas_user_id}
     export = write_canvas(
         result.rows, ids, roster, tmp_path / "out" / "canvas.csv", "BPTT homework (10)"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from batch_support import SECRET, make_flat
+from batch_support import SECRET, TIMEOUT_VERDICT_S, make_flat
+from environment_support import UntrustedGrading, chromium_path
 
 from grader.assignment import load_assignment
 from grader.batch.discover import discover
@@ -15,29 +16,29 @@ from grader.batch.run import BatchResult, run_batch
 from grader.batch.summary import render_summary, summarize
 from grader.cases import load_case_set
 from grader.runner.limits import Limits
-from grader.runner.select import choose_backend
 from grader.settings import get_settings
 
-CHROMIUM = Path("/usr/bin/chromium")
 ASSIGNMENT = load_assignment()
 EVIL = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> BatchResult:
+def result(tmp_path_factory: pytest.TempPathFactory, untrusted: UntrustedGrading) -> BatchResult:
     root = tmp_path_factory.mktemp("summary")
+    # lou's loop is a timeout verdict, so the limit is short: the others are quick ones.
     folder = make_flat(
         root / "in",
-        {"ann": "correct_loops", "ben": "mistake_sign_flip", "cy": "mistake_sign_flip",
+        {"ann": "correct_vectorized", "ben": "mistake_sign_flip", "cy": "mistake_sign_flip",
          "dee": "mistake_transposed_W", "lou": "loop"},
     )  # fmt: skip
     (folder / f"{EVIL}.py").write_bytes(b"\xff")
-    settings = get_settings(limits=Limits(part_timeout_s=2))
+    limits = Limits(part_timeout_s=TIMEOUT_VERDICT_S)
+    settings = get_settings(limits=limits, **untrusted.settings)
     context = GradeContext(
         assignment=ASSIGNMENT, settings=settings,
         case_set=load_case_set(ASSIGNMENT, "hidden", SECRET),
     )  # fmt: skip
-    executor = LocalExecutor(choose_backend(settings, probe=True), 2)
+    executor = LocalExecutor(untrusted.backend(), 2)
     return run_batch(discover(folder).submissions, root / "out", context, executor)
 
 
@@ -58,7 +59,7 @@ def test_summary_escapes_student_ids(result: BatchResult) -> None:
     assert "<script" not in html.lower()
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+@pytest.mark.chromium
 def test_summary_renders_in_chromium(result: BatchResult, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -67,7 +68,7 @@ def test_summary_renders_in_chromium(result: BatchResult, tmp_path: Path) -> Non
     shot = tmp_path / "summary.png"
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
+            executable_path=chromium_path(),
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )  # fmt: skip

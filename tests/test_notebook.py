@@ -179,7 +179,9 @@ def test_bad_notebook_file_is_a_usage_error(text: str, expected: str, tmp_path: 
     path.write_text(text, encoding="utf-8")
     proc = run_check(path, tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr.startswith("error: hw.ipynb ")
+    # Its own line: a warning may come first (no bubblewrap here: the plain backend).
+    (error,) = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert error.startswith("error: hw.ipynb ")
     assert expected in proc.stderr
     assert "Traceback" not in proc.stderr
 
@@ -197,16 +199,15 @@ def test_endless_training_loop_is_a_load_timeout(tmp_path: Path) -> None:
     path = write_notebook(tmp_path, [("code", CORRECT_CODE), ("md", "## training"), ("code", loop)])
     started = time.monotonic()
     _, report = check_json(path, tmp_path, env={"GRADER_LIMITS__LOAD_TIMEOUT_S": "2"})
-    assert time.monotonic() - started < 30
-    assert "did not finish within 2 s" in report["load_error"]["en"]
+    assert time.monotonic() - started < 60  # stopped at the limit: the rest is start-up
+    assert "did not finish within 2 s of CPU time" in report["load_error"]["en"]
     assert set(statuses(report).values()) <= {"timeout", "error"}
 
 
 def test_input_at_top_level_does_not_hang(tmp_path: Path) -> None:
     path = write_notebook(tmp_path, [("code", CORRECT_CODE), ("code", "name = input('name? ')")])
-    started = time.monotonic()
-    _, report = check_json(path, tmp_path, env={"GRADER_LIMITS__LOAD_TIMEOUT_S": "20"})
-    assert time.monotonic() - started < 20
+    _, report = check_json(path, tmp_path, env={"GRADER_LIMITS__LOAD_TIMEOUT_S": "60"})
+    # An EOFError, not the load timeout: input() returned at once, whatever the machine's speed.
     assert "EOFError" in report["load_error"]["en"]
     assert "(cell 2, line 1)" in report["load_error"]["en"]
 

@@ -13,13 +13,10 @@ import pytest
 from grader.assignment import load_assignment
 from grader.cases import load_case_set
 from grader.core import grade
-from grader.runner.bwrap import bwrap_works
 from grader.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(
-    bwrap_works() is not None or os.geteuid() != 0, reason="the pool needs bwrap and root"
-)
+pytestmark = pytest.mark.pool
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ PROPERTY = settings(
     max_examples=40,
     deadline=None,
     database=None,
-    suppress_health_check=[HealthCheck.filter_too_much],
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
 )
 #: Pre-activations closer to 0 than this are assumed away: a finite-difference step must not
 #: flip a ReLU mask, and the literal and recursive products must see the same masks.

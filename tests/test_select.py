@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 
 from grader.errors import SandboxError
-from grader.runner.bwrap import bwrap_works
 from grader.runner.select import choose_backend, require_confined
 from grader.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
-needs_bwrap = pytest.mark.skipif(bwrap_works() is not None, reason=f"bwrap: {bwrap_works()}")
 
 
 def test_plain_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,7 +22,7 @@ def test_plain_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err == ""  # asked for: no fallback warning
 
 
-@needs_bwrap
+@pytest.mark.bwrap
 def test_auto_prefers_the_hardened_backend() -> None:
     assert choose_backend(get_settings(sandbox="auto")).name == "bwrap"
 
@@ -46,7 +44,7 @@ def test_untrusted_grading_refuses_the_plain_backend(allow: bool, refused: bool)
         require_confined(backend, settings)
 
 
-@needs_bwrap
+@pytest.mark.bwrap
 def test_hardened_backend_is_always_accepted() -> None:
     settings = get_settings(sandbox="bwrap")
     require_confined(choose_backend(settings), settings)

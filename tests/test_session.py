@@ -2,7 +2,8 @@
 floods of output, broken files. What goes wrong costs only the part where it happens.
 
 The base file (tests/data/grader/correct_required.py) with one function redefined at the end is
-written to tmp_path and graded with :func:`grader.core.grade`; the part timeout is 1.5 s.
+written to tmp_path and graded with :func:`grader.core.grade`. A run whose verdict is a timeout
+has a 1.5 s limit (its correct parts take milliseconds); every other run has the default limits.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import os
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from grader.assignment import load_assignment
@@ -25,6 +25,9 @@ REPO = Path(__file__).resolve().parent.parent
 BASE = Path(__file__).resolve().parent / "data" / "grader" / "correct_required.py"
 ASSIGNMENT = load_assignment(REPO / "reference" / "assignment.toml")
 REQUIRED = tuple(p.name for p in ASSIGNMENT.parts if not p.bonus)
+LIMITS = Limits()
+#: For runs whose verdict is a timeout: each waits it out once. The correct parts of such a run
+#: (correct_required.py's) take a few milliseconds each, hundreds of times under it.
 SHORT = Limits(part_timeout_s=1.5)
 
 
@@ -46,7 +49,7 @@ def line_of(path: Path, marker: str) -> int:
     return next(i for i, text in enumerate(lines, start=1) if marker in text)
 
 
-def run(path: Path, limits: Limits = SHORT, **options: object) -> GradeReport:
+def run(path: Path, limits: Limits = LIMITS, **options: object) -> GradeReport:
     settings: Settings = get_settings(limits=limits)
     return grade(path, assignment=ASSIGNMENT, settings=settings, **options)  # type: ignore[arg-type]
 
@@ -59,32 +62,42 @@ def statuses(report: GradeReport, names: tuple[str, ...] = REQUIRED) -> dict[str
 
 MISBEHAVING_V = [
     pytest.param(
-        "while True:\n        pass", "timeout", "did not finish within 1.5 s", id="endless-loop"
+        "while True:\n        pass",
+        SHORT,
+        "timeout",
+        "did not finish within 1.5 s",
+        id="endless-loop",
     ),  # spins until the part's wall-clock limit
     pytest.param(
-        "import os\n    os._exit(3)", "error", "exited with status 3", id="os-exit"
+        "import os\n    os._exit(3)", LIMITS, "error", "exited with status 3", id="os-exit"
     ),  # the child process vanishes without a word
     pytest.param(
-        "import sys\n    sys.exit('bye')", "error", "SystemExit", id="sys-exit"
+        "import sys\n    sys.exit('bye')", LIMITS, "error", "SystemExit", id="sys-exit"
     ),  # SystemExit is an exception like any other
     pytest.param(
-        "a = np.ones(4 * 2**30 // 8)\n    return a[: len(h[l])]", "error", "dL_dV", id="memory-bomb"
+        "a = np.ones(4 * 2**30 // 8)\n    return a[: len(h[l])]",
+        LIMITS,
+        "error",
+        "dL_dV",
+        id="memory-bomb",
     ),  # 4 GiB, over the address-space limit
     pytest.param(
         "print('x' * 10_000_000)\n    return (y_pred - y_gt) * h[l]",
+        LIMITS,
         "error",
-        f"printed more than {SHORT.output_kb} KiB",
+        f"printed more than {LIMITS.output_kb} KiB",
         id="prints-10MB",
     ),  # ten times the output limit
 ]
 
 
-@pytest.mark.parametrize(("body", "status", "phrase"), MISBEHAVING_V)
+@pytest.mark.parametrize(("body", "limits", "status", "phrase"), MISBEHAVING_V)
 def test_misbehaving_part_costs_only_itself(
-    body: str, status: str, phrase: str, tmp_path: Path
+    body: str, limits: Limits, status: str, phrase: str, tmp_path: Path
 ) -> None:
     # V is graded third: parts before it and after it (in a new child) must still pass.
-    report = run(write_submission(tmp_path, f"def dL_dV(h, y_pred, y_gt, l):\n    {body}\n"))
+    path = write_submission(tmp_path, f"def dL_dV(h, y_pred, y_gt, l):\n    {body}\n")
+    report = run(path, limits)
     v = report.part("V")
     assert (v.status, v.score) == (status, 0)
     assert phrase in v.message
@@ -107,37 +120,61 @@ def dL_dW(W):
 
 def test_each_endless_part_times_out_on_its_own(tmp_path: Path) -> None:
     # The first and the last required parts spin: the three between them still pass.
-    report = run(write_submission(tmp_path, TWO_ENDLESS_PARTS))
+    report = run(write_submission(tmp_path, TWO_ENDLESS_PARTS), SHORT)
     assert statuses(report) == {"y_pred": "timeout", "d": "passed", "V": "passed",
                                 "h": "passed", "W": "timeout"}  # fmt: skip
 
 
-SLOW_PARTS = """
+#: Each required part burns this much CPU time once (on its first call): 0.3 of the part
+#: limit, so the five together use 1.5 times the limit, and each part has 0.7 of it left for
+#: its own milliseconds of work. Once a part, in CPU time: a loaded machine stretches neither.
+SLOW_PART_CPU_S = 0.3 * SHORT.part_timeout_s
+SLOW_PARTS = f"""
 import time
 
-_dy, _dd, _dV = dL_dy_pred, dL_dd, dL_dV
+_dy, _dd, _dV, _dh, _dW = dL_dy_pred, dL_dd, dL_dV, dL_dh, dL_dW
+_busy = set()
+
+
+def _busy_once(part):
+    if part not in _busy:
+        _busy.add(part)
+        end = time.process_time() + {SLOW_PART_CPU_S}
+        while time.process_time() < end:
+            pass
 
 
 def dL_dy_pred(y_pred, y_gt):
-    time.sleep(0.05)
+    _busy_once("y_pred")
     return _dy(y_pred, y_gt)
 
 
 def dL_dd(y_pred, y_gt):
-    time.sleep(0.05)
+    _busy_once("d")
     return _dd(y_pred, y_gt)
 
 
 def dL_dV(h, y_pred, y_gt, l):
-    time.sleep(0.05)
+    _busy_once("V")
     return _dV(h, y_pred, y_gt, l)
+
+
+def dL_dh(W, V, h, y_pred, y_gt, l, n):
+    _busy_once("h")
+    return _dh(W, V, h, y_pred, y_gt, l, n)
+
+
+def dL_dW(W, V, h, y_pred, y_gt, l, n):
+    _busy_once("W")
+    return _dW(W, V, h, y_pred, y_gt, l, n)
 """
 
 
 def test_timeout_is_per_part_not_per_job(tmp_path: Path) -> None:
-    # Each of three parts takes about 0.05 s × the number of cases, under 1.5 s; together more.
+    # Every part passes within its limit, though the job as a whole takes longer than one
+    # (its CPU time, and so its time by the clock too).
     started = time.monotonic()
-    report = run(write_submission(tmp_path, SLOW_PARTS))
+    report = run(write_submission(tmp_path, SLOW_PARTS), SHORT)
     assert time.monotonic() - started > SHORT.part_timeout_s
     assert statuses(report) == dict.fromkeys(REQUIRED, "passed")
 
@@ -165,8 +202,7 @@ def test_top_level_exception_reports_its_line(tmp_path: Path) -> None:
 
 
 def test_top_level_endless_loop_is_a_load_timeout(tmp_path: Path) -> None:
-    limits = Limits(part_timeout_s=1.5, load_timeout_s=1.5)
-    report = run(write_submission(tmp_path, "while True:\n    pass\n"), limits=limits)
+    report = run(write_submission(tmp_path, "while True:\n    pass\n"), Limits(load_timeout_s=1.5))
     assert report.load_error is not None
     assert "top-level code did not finish within 1.5 s" in report.load_error.en
     assert {p.status for p in report.parts} == {"timeout"}
@@ -176,9 +212,9 @@ def test_top_level_endless_loop_is_a_load_timeout(tmp_path: Path) -> None:
 def test_top_level_flood_of_output_is_a_load_error(tmp_path: Path) -> None:
     report = run(write_submission(tmp_path, "print('y' * 10_000_000)\n"))
     assert report.load_error is not None
-    assert f"printed more than {SHORT.output_kb} KiB" in report.load_error.en
+    assert f"printed more than {LIMITS.output_kb} KiB" in report.load_error.en
     assert {p.status for p in report.parts} == {"error"}
-    assert report.output_bytes > SHORT.output_kb << 10
+    assert report.output_bytes > LIMITS.output_kb << 10
 
 
 # -- what the report records ----------------------------------------------------------------------
@@ -219,7 +255,7 @@ SANDBOXES = [
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)
 def test_report_names_the_sandbox(sandbox: str | None, tmp_path: Path) -> None:
-    settings = get_settings(limits=SHORT, sandbox=sandbox)
+    settings = get_settings(limits=LIMITS, sandbox=sandbox)
     report = grade(write_submission(tmp_path, ""), assignment=ASSIGNMENT, settings=settings)
     assert report.sandbox in {"plain", "bwrap"}
     if sandbox is not None:
@@ -274,27 +310,31 @@ def test_forged_frames_from_the_submission_cannot_crash_the_grader(tmp_path: Pat
     assert report.part("y_pred").status != "passed"
 
 
+# An array result's description, as a job sends it: (dtype, shape, byte count). The decoder
+# lives in grader.runner.protocol (see also tests/test_protocol.py); these are the cases a
+# student's return value can produce.
 WIRE = [
-    pytest.param({"dtype": "<f8", "shape": [2]}, np.zeros(2).tobytes(), None, id="float64"),
-    pytest.param({"dtype": "<f4", "shape": []}, np.float32(1).tobytes(), None, id="float32-0d"),
-    pytest.param({"dtype": "|O", "shape": [1]}, b"\0" * 8, "not a number", id="object"),
-    pytest.param({"dtype": "<U1", "shape": [1]}, b"\0" * 4, "not a number", id="text"),
-    pytest.param({"dtype": "[('a', 'O')]", "shape": [1]}, b"", "malformed", id="record-str"),
-    pytest.param({"dtype": "<f8", "shape": [3]}, b"\0" * 8, "size", id="short-payload"),
-    pytest.param({"dtype": "<f8", "shape": [-1]}, b"\0" * 8, "bad shape", id="negative-dim"),
-    pytest.param({"dtype": "<f8", "shape": [1.5]}, b"\0" * 8, "bad shape", id="float-dim"),
-    pytest.param({"shape": [1]}, b"\0" * 8, "no dtype", id="no-dtype"),
+    pytest.param({"dtype": "<f8", "shape": [2]}, 16, None, id="float64"),
+    pytest.param({"dtype": "<f4", "shape": []}, 4, None, id="float32-0d"),
+    pytest.param({"dtype": "|O", "shape": [1]}, 8, "not a number", id="object"),
+    pytest.param({"dtype": "<U1", "shape": [1]}, 4, "not a number", id="text"),
+    pytest.param({"dtype": "[('a', 'O')]", "shape": [1]}, 0, "not a number", id="record-str"),
+    pytest.param({"dtype": "<f8", "shape": [3]}, 8, "size", id="short-payload"),
+    pytest.param({"dtype": "<f8", "shape": [-1]}, 8, "bad shape", id="negative-dim"),
+    pytest.param({"dtype": "<f8", "shape": [1.5]}, 8, "bad shape", id="float-dim"),
+    pytest.param({"shape": [1]}, 8, "not a number", id="no-dtype"),
 ]
 
 
-@pytest.mark.parametrize(("header", "payload", "problem"), WIRE)
-def test_untrusted_array_frames_decode_only_plain_numbers(
-    header: dict, payload: bytes, problem: str | None
+@pytest.mark.parametrize(("header", "nbytes", "problem"), WIRE)
+def test_untrusted_array_descriptions_admit_only_plain_numbers(
+    header: dict, nbytes: int, problem: str | None
 ) -> None:
-    from grader.runner.session import decode_array
+    from grader.runner.protocol import ProtocolError, array_header
 
-    got = decode_array(header, payload)
+    call = {**header, "offset": 0, "nbytes": nbytes}
     if problem is None:
-        assert isinstance(got, np.ndarray) and list(got.shape) == header["shape"]
+        assert array_header(call, 1 << 20) == (header["dtype"], header["shape"], 0, nbytes)
     else:
-        assert isinstance(got, str) and problem in got
+        with pytest.raises(ProtocolError, match=problem):
+            array_header(call, 1 << 20)

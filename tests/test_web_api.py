@@ -1,9 +1,9 @@
-"""The JSON API through a real app (TestClient) on a real SQLite file under tmp_path, grading
-in the real sandbox."""
+"""The JSON API through a real app (TestClient) on a real SQLite file under tmp_path (and on
+PostgreSQL where a server is given), grading in the real sandbox where it runs, else on the
+plain backend, allowed explicitly."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import uuid
 import warnings
@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy
+from environment_support import UntrustedGrading, postgres_url
 from fastapi import FastAPI
 from starlette.exceptions import StarletteDeprecationWarning
 from test_web_support import DATA, INSTRUCTOR, SUBMISSIONS, auth, wait_graded, web_settings
 
 from grader.errors import SandboxError, SecretError
-from grader.runner.backend import PlainBackend, SandboxBackend
-from grader.runner.select import choose_backend
-from grader.settings import get_settings
+from grader.runner.backend import PlainBackend
 from grader.web.app import create_app
 
 with warnings.catch_warnings():
@@ -29,27 +28,23 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 
-@pytest.fixture(scope="module")
-def backend() -> SandboxBackend:
-    return choose_backend(get_settings(sandbox="auto"), probe=True)
-
-
-def make_client(tmp_path: Path, backend: SandboxBackend, **overrides: Any) -> Iterator[TestClient]:
-    app = create_app(web_settings(tmp_path, **overrides), backend=backend)
-    with TestClient(app) as client:
+def make_client(
+    tmp_path: Path, untrusted: UntrustedGrading, **overrides: Any
+) -> Iterator[TestClient]:
+    settings = web_settings(tmp_path, **(untrusted.settings | overrides))
+    with TestClient(create_app(settings, backend=untrusted.backend())) as client:
         yield client
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """The store under test: the embedded SQLite default, and a fresh PostgreSQL database
-    when GRADER_TEST_POSTGRES_URL names a server (CI starts one)."""
+    on the server GRADER_TEST_POSTGRES_URL names (CI starts one)."""
     if request.param == "sqlite":
         yield {}
         return
-    admin_url = os.environ.get("GRADER_TEST_POSTGRES_URL")
-    if not admin_url:
-        pytest.skip("no PostgreSQL server: set GRADER_TEST_POSTGRES_URL (CI starts one)")
+    admin_url = postgres_url()
+    assert admin_url is not None  # the postgres marker skips the test otherwise
     name = f"grader_test_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -63,15 +58,17 @@ def database(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture
 def client(
-    tmp_path: Path, backend: SandboxBackend, database: dict[str, Any]
+    tmp_path: Path, untrusted: UntrustedGrading, database: dict[str, Any]
 ) -> Iterator[TestClient]:
-    yield from make_client(tmp_path, backend, **database)
+    yield from make_client(tmp_path, untrusted, **database)
 
 
 @pytest.fixture
-def idle(tmp_path: Path, backend: SandboxBackend, database: dict[str, Any]) -> Iterator[TestClient]:
+def idle(
+    tmp_path: Path, untrusted: UntrustedGrading, database: dict[str, Any]
+) -> Iterator[TestClient]:
     """A server that accepts but does not grade (no worker threads)."""
-    yield from make_client(tmp_path, backend, workers=0, **database)
+    yield from make_client(tmp_path, untrusted, workers=0, **database)
 
 
 def tokens(client: TestClient, *students: str) -> dict[str, str]:
@@ -226,9 +223,9 @@ def test_tokens_decide_who_sees_what(idle: TestClient) -> None:
 
 
 def test_uploads_beyond_the_rate_limit_get_429_with_retry_after(
-    tmp_path: Path, backend: SandboxBackend
+    tmp_path: Path, untrusted: UntrustedGrading
 ) -> None:
-    for client in make_client(tmp_path, backend, workers=0, rate_limit_per_minute=2):
+    for client in make_client(tmp_path, untrusted, workers=0, rate_limit_per_minute=2):
         alice = tokens(client, "alice")["alice"]
         for _ in range(2):
             assert upload(client, alice, SUBMISSIONS / "correct_loops.py").status_code == 202
@@ -239,8 +236,10 @@ def test_uploads_beyond_the_rate_limit_get_429_with_retry_after(
         assert upload(client, bob, SUBMISSIONS / "correct_loops.py").status_code == 202
 
 
-def test_a_full_queue_answers_503_with_retry_after(tmp_path: Path, backend: SandboxBackend) -> None:
-    for client in make_client(tmp_path, backend, workers=0, queue_max=2):
+def test_a_full_queue_answers_503_with_retry_after(
+    tmp_path: Path, untrusted: UntrustedGrading
+) -> None:
+    for client in make_client(tmp_path, untrusted, workers=0, queue_max=2):
         t = tokens(client, "a", "b", "c")
         assert upload(client, t["a"], SUBMISSIONS / "correct_loops.py").status_code == 202
         assert upload(client, t["b"], SUBMISSIONS / "correct_loops.py").status_code == 202
@@ -281,34 +280,35 @@ def test_gradebook_has_best_and_latest_and_regrade_grades_again(client: TestClie
 
 
 def test_the_instructor_token_is_generated_once_into_an_owner_only_file(
-    tmp_path: Path, backend: SandboxBackend, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, untrusted: UntrustedGrading, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = web_settings(tmp_path, instructor_token=None, workers=0)
-    create_app(settings, backend=backend)
+    settings = web_settings(tmp_path, instructor_token=None, workers=0, **untrusted.settings)
+    create_app(settings, backend=untrusted.backend())
     path = settings.resolved_instructor_token_file
     token = path.read_text().strip()
     assert path.stat().st_mode & 0o777 == 0o600
     assert token in capsys.readouterr().err
-    app = create_app(settings, backend=backend)
+    app = create_app(settings, backend=untrusted.backend())
     assert token not in capsys.readouterr().err
     with TestClient(app) as client:
         assert client.get("/api/gradebook.csv", headers=auth(token)).status_code == 200
 
 
 def test_the_service_refuses_to_start_without_a_secret_or_confinement(
-    tmp_path: Path, backend: SandboxBackend
+    tmp_path: Path, untrusted: UntrustedGrading
 ) -> None:
+    no_secret = web_settings(tmp_path, secret=None, **untrusted.settings)
     with pytest.raises(SecretError, match="GRADER_SECRET"):
-        create_app(web_settings(tmp_path, secret=None), backend=backend)
+        create_app(no_secret, backend=untrusted.backend())
     with pytest.raises(SandboxError, match="--allow-unconfined"):
         create_app(web_settings(tmp_path), backend=PlainBackend())
     create_app(web_settings(tmp_path, allow_unconfined=True), backend=PlainBackend())
 
 
 def test_a_locked_database_is_a_503_and_loses_nothing(
-    tmp_path: Path, backend: SandboxBackend
+    tmp_path: Path, untrusted: UntrustedGrading
 ) -> None:
-    for client in make_client(tmp_path, backend, workers=0, db_busy_timeout_s=0.2):
+    for client in make_client(tmp_path, untrusted, workers=0, db_busy_timeout_s=0.2):
         alice = tokens(client, "alice")["alice"]
         lock = sqlite3.connect(tmp_path / "data" / "grader.db", isolation_level=None)
         lock.execute("BEGIN EXCLUSIVE")

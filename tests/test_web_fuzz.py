@@ -8,21 +8,20 @@ from typing import Any
 
 import pytest
 import schemathesis
+from environment_support import UntrustedGrading
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from test_web_support import INSTRUCTOR, auth, web_settings
 
-from grader.runner.select import choose_backend
-from grader.settings import get_settings
 from grader.web.app import create_app
 
 
 @pytest.mark.slow
-def test_no_request_makes_a_server_error(tmp_path: Path) -> None:
+def test_no_request_makes_a_server_error(tmp_path: Path, untrusted: UntrustedGrading) -> None:
     # No grading threads: the fuzz is about requests; grading is tested in test_web_api.
+    limits = {"workers": 0, "rate_limit_per_minute": 100_000, "queue_max": 100_000}
     app = create_app(
-        web_settings(tmp_path, workers=0, rate_limit_per_minute=100_000, queue_max=100_000),
-        backend=choose_backend(get_settings(), probe=True),
+        web_settings(tmp_path, **limits, **untrusted.settings), backend=untrusted.backend()
     )
     student = app.state.service.store.add_student("fuzz-student")
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
