@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
 import sys
 import sysconfig
 import threading
@@ -335,3 +336,63 @@ def test_attack_files_are_realistic_submissions() -> None:
         text = attack_source(path.name)
         for fn in ("dL_dy_pred", "dL_dd", "dL_dV", "dL_dh", "dL_dW", "dL_dU", "dL_db"):
             assert f"def {fn}(" in text, (path.name, fn)
+
+
+# --- what the child sends: forged frames, a forked copy, the kernel's interfaces ------------
+
+FORGERIES = [
+    pytest.param("many_calls", id="many-calls"),  # 4 × 1 MiB frames of 600 calls each
+    pytest.param("nested_header", id="nested-header"),  # JSON nested 100,000 deep
+    pytest.param("bad_dtype", id="bad-dtype"),  # a dtype of ","
+    pytest.param("error_line", id="error-line"),  # a line "number" that is a string
+]
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_garbage_from_the_child_is_a_status(tmp_path: Path, sandbox: str, forgery: str) -> None:
+    # grade_attack asserts the grader exits 0 or 1 with one JSON report: no traceback.
+    sub = submission_from("forged_frames.py", tmp_path, FORGERY=forgery)
+    run = grade_attack(sub, tmp_path, sandbox=sandbox)
+    assert run.status("d") == "error"
+    assert_others_pass(run)
+    assert "Traceback" not in run.stderr
+
+
+PEAK_RSS = """
+import contextlib, io, resource, sys
+from grader.cli import main
+sys.argv = ["grader", "check", sys.argv[1], "--json"]
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    main()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _grader_peak_rss_kb(submission: Path, sandbox: str) -> int:
+    """The grader's own peak resident set (its sandboxed children not included), KiB."""
+    proc = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, str(submission)],
+        capture_output=True, text=True, timeout=300, cwd=submission.parent,
+        env={"PATH": "/usr/bin:/bin", "GRADER_SANDBOX": sandbox},
+    )  # fmt: skip
+    return int(proc.stdout.strip().splitlines()[-1])
+
+
+def test_forged_frames_cost_the_grader_nothing(tmp_path: Path, sandbox: str) -> None:
+    attack = submission_from("forged_frames.py", tmp_path, FORGERY="many_calls")
+    correct = tmp_path / "correct.py"
+    correct.write_text(attack_source("forged_frames.py").split("# ---- the attack ----")[0])
+    grown = _grader_peak_rss_kb(attack, sandbox) - _grader_peak_rss_kb(correct, sandbox)
+    assert grown < 150 * 1024, f"the grader grew by {grown >> 10} MiB"
+
+
+def test_a_forked_copy_cannot_speak_for_the_child(tmp_path: Path, sandbox: str) -> None:
+    run = grade_attack(submission_from("fork_returns.py", tmp_path), tmp_path, sandbox=sandbox)
+    assert run.statuses() == dict.fromkeys(PARTS, "passed")
+
+
+@pytest.mark.parametrize("backend", [*HARDENED, pytest.param("plain", id="plain")])
+def test_denied_syscalls(tmp_path: Path, backend: str) -> None:
+    # dL_dd answers right only when every call is refused with EPERM (or ENOSYS).
+    run = grade_attack(submission_from("denied_syscalls.py", tmp_path), tmp_path, sandbox=backend)
+    assert run.statuses() == dict.fromkeys(PARTS, "passed"), run.report["output_excerpt"]
