@@ -147,7 +147,7 @@ def array_header(call: dict[str, Any], max_bytes: int) -> tuple[str, list[int], 
         count *= n
         if count > max_bytes:
             break
-    itemsize = int(dtype[2:]) if dtype[1] != "b" else 1
+    itemsize = int(dtype[2:])  # "<f8" → 8, "|b1" → 1
     if count * itemsize != nbytes:
         raise ProtocolError("malformed array data (size does not match shape)")
     return dtype, shape, offset, nbytes
