@@ -26,11 +26,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from grader.assignment import load_assignment  # noqa: E402
 from grader.batch.discover import discover  # noqa: E402
 from grader.batch.executors import LocalExecutor  # noqa: E402
-from grader.batch.jobs import GradeContext  # noqa: E402
 from grader.batch.run import run_batch  # noqa: E402
 from grader.cases import load_case_set  # noqa: E402
+from grader.core import Grader  # noqa: E402
 from grader.runner.limits import Limits  # noqa: E402
-from grader.runner.select import choose_backend  # noqa: E402
 from grader.settings import get_settings  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "submissions"
@@ -67,14 +66,10 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings(limits=Limits(part_timeout_s=2))
     assignment = load_assignment()
-    context = GradeContext(
-        assignment=assignment,
-        settings=settings,
-        case_set=load_case_set(assignment, "hidden", "bench-secret"),
-    )
-    backends = {
-        "per-job": choose_backend(settings, probe=True),
-        "pool": choose_backend(settings, probe=True, warm=True),
+    hidden = load_case_set(assignment, "hidden", "bench-secret")
+    graders = {
+        "per-job": Grader(settings, case_set=hidden, assignment=assignment, untrusted=True),
+        "pool": Grader(settings, case_set=hidden, assignment=assignment, untrusted=True, warm=True),
     }
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,13 +77,14 @@ def main() -> None:
         folder.mkdir()
         make_class(folder, args.count, args.kind)
         subs = discover(folder).submissions
-        for label, backend in backends.items():
+        for label, grader in graders.items():
             for workers in (1, 2):
                 out = Path(tmp) / f"out-{label}-{workers}"
-                result = run_batch(subs, out, context, LocalExecutor(backend, workers))
+                result = run_batch(subs, out, grader, LocalExecutor(workers))
                 assert result.graded == args.count
                 bare = floor(args.count, workers)
-                rows.append((f"{label} ({backend.name})", workers, result.wall_s, bare))
+                rows.append((f"{label} ({grader.backend.name})", workers, result.wall_s, bare))
+            grader.close()
     what = "vectorized correct" if args.kind == "vectorized" else "mixed, 1 infinite loop"
     print(f"{args.count} submissions ({what}; 2 s part limit)")
     print(

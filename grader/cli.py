@@ -51,13 +51,16 @@ def check(
         from grader.settings import get_settings
 
         settings = get_settings(lang=lang, assignment=assignment)
-        backend = choose_backend(settings)
-        with Launcher(backend, settings.limits, fallback=settings.sandbox == "auto") as launcher:
+        choice = choose_backend(settings)
+        with Launcher(
+            choice.backend, settings.limits, fallback=settings.sandbox == "auto"
+        ) as launcher:
             if file.is_file():
                 launcher.prestart()  # it boots while numpy and the cases load
-            from grader.core import grade
+            from grader.core import Grader
 
-            report = grade(file, settings=settings, parts=part, launcher=launcher)
+            grader = Grader(settings, backend=choice)
+            report = grader.grade_file(file, parts=part, launcher=launcher)
     except GraderError as exc:
         raise fail(str(exc)) from None
     global _released

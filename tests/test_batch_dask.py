@@ -10,10 +10,9 @@ from grader.assignment import load_assignment
 from grader.batch.discover import discover
 from grader.batch.executors import DaskExecutor, LocalExecutor
 from grader.batch.gradebook import write_gradebook
-from grader.batch.jobs import GradeContext
 from grader.batch.run import run_batch
 from grader.cases import load_case_set
-from grader.runner.select import choose_backend
+from grader.core import Grader
 from grader.settings import get_settings
 
 
@@ -30,13 +29,15 @@ def test_dask_local_cluster_matches_local_run(tmp_path: Path) -> None:
     # The default limits: no verdict here is a timeout, and correct_loops takes up to 0.4 s a
     # part on the hidden cases, on a machine that also runs a Dask cluster.
     settings = get_settings(allow_unconfined=True)
-    context = GradeContext(
-        assignment=assignment, settings=settings,
-        case_set=load_case_set(assignment, "hidden", SECRET),
-    )  # fmt: skip
+    hidden = load_case_set(assignment, "hidden", SECRET)
+    # As grader batch builds it: the local one chooses its backend now, the Dask one on each
+    # worker.
+    local_grader = Grader(settings, case_set=hidden, untrusted=True, warm=True)
+    remote_grader = Grader(settings, case_set=hidden, untrusted=True, warm=True, defer_backend=True)
     subs = discover(folder).submissions
-    backend = choose_backend(settings, probe=True, warm=True)  # as grader batch chooses
-    local = run_batch(subs, tmp_path / "local", context, LocalExecutor(backend, 2))
+    backend = local_grader.backend
+    local = run_batch(subs, tmp_path / "local", local_grader, LocalExecutor(2))
+    local_grader.close()
     with (
         LocalCluster(
             n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
@@ -45,7 +46,7 @@ def test_dask_local_cluster_matches_local_run(tmp_path: Path) -> None:
     ):
         executor = DaskExecutor(client)
         assert executor.workers == 2
-        remote = run_batch(subs, tmp_path / "dask", context, executor)
+        remote = run_batch(subs, tmp_path / "dask", remote_grader, executor)
     assert remote.graded == 5
     assert {r.report.sandbox for r in remote.rows if r.report} == {backend.name}
     write_gradebook(local.rows, assignment, tmp_path / "local.csv")

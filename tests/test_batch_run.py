@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,25 +20,30 @@ from grader.batch.discover import discover
 from grader.batch.executors import LocalExecutor
 from grader.batch.feedback import feedback_markdown
 from grader.batch.gradebook import gradebook_columns, write_canvas
-from grader.batch.jobs import GradeContext
 from grader.batch.outputs import write_outputs
 from grader.batch.run import BatchResult, Row, run_batch
 from grader.cases import load_case_set
+from grader.core import Grader
 from grader.report import GradeReport
 from grader.runner.backend import SandboxBackend
 from grader.runner.limits import Limits
-from grader.settings import get_settings
+from grader.settings import Settings, get_settings
 
 ASSIGNMENT = load_assignment()
 HIDDEN = load_case_set(ASSIGNMENT, "hidden", SECRET)
 CLASS = {"ann": "correct_loops", "ben": "mistake_sign_flip", "cal": "correct_vectorized"}
 
 
+def hidden_grader(settings: Settings, backend: SandboxBackend) -> Grader:
+    """What grader batch builds: the hidden cases, untrusted code, in ``backend``."""
+    return Grader(settings, case_set=HIDDEN, assignment=ASSIGNMENT, untrusted=True, backend=backend)
+
+
 @dataclass(frozen=True)
 class Batch:
-    """A batch run's choices: the context and the sandbox the jobs run in."""
+    """A batch run's choices: the grader and the sandbox the jobs run in."""
 
-    context: GradeContext
+    grader: Grader
     backend: SandboxBackend
 
     def grade(
@@ -57,15 +62,15 @@ class Batch:
                 raise KeyboardInterrupt
 
         subs = discover(folder).submissions
-        executor = LocalExecutor(self.backend, workers)
-        return run_batch(subs, out, self.context, executor, on_result=on_result)
+        executor = LocalExecutor(workers)
+        return run_batch(subs, out, self.grader, executor, on_result=on_result)
 
 
 @pytest.fixture(scope="module")
 def batch(untrusted: UntrustedGrading) -> Batch:
     settings = get_settings(secret=None, **untrusted.settings)
-    context = GradeContext(assignment=ASSIGNMENT, settings=settings, case_set=HIDDEN)
-    return Batch(context, untrusted.backend())
+    backend = untrusted.backend()
+    return Batch(hidden_grader(settings, backend), backend)
 
 
 def test_bad_files_become_error_rows_and_failures_do_not_stop_the_run(
@@ -74,7 +79,7 @@ def test_bad_files_become_error_rows_and_failures_do_not_stop_the_run(
     # lou's loop is a timeout verdict, so the limit is short: ann is a quick correct one.
     short = Limits(part_timeout_s=TIMEOUT_VERDICT_S)
     settings = get_settings(secret=None, limits=short, **untrusted.settings)
-    with_loop = Batch(replace(batch.context, settings=settings), batch.backend)
+    with_loop = Batch(hidden_grader(settings, batch.backend), batch.backend)
     folder = make_flat(tmp_path / "in", {"ann": "correct_vectorized", "lou": "loop"})
     (folder / "latin.py").write_bytes(b"# caf\xe9\ndef dL_dd(y_pred, y_gt):\n    return 0\n")
     (folder / "broken.ipynb").write_text("{not json")
@@ -112,13 +117,15 @@ def test_another_secret_regrades_everything(tmp_path: Path, batch: Batch) -> Non
     folder = make_flat(tmp_path / "in", {"ann": "correct_loops"})
     out = tmp_path / "out"
     batch.grade(folder, out)
-    other = GradeContext(
-        assignment=ASSIGNMENT,
-        settings=batch.context.settings,
+    other = Grader(
+        batch.grader.settings,
         case_set=load_case_set(ASSIGNMENT, "hidden", "another secret"),
+        assignment=ASSIGNMENT,
+        untrusted=True,
+        backend=batch.backend,
     )
     subs = discover(folder).submissions
-    assert run_batch(subs, out, other, LocalExecutor(batch.backend, 1)).graded == 1
+    assert run_batch(subs, out, other, LocalExecutor(1)).graded == 1
 
 
 def test_interrupted_run_keeps_valid_outputs_and_resumes(tmp_path: Path, batch: Batch) -> None:
@@ -185,7 +192,7 @@ def test_canvas_export_matches_by_user_id_login_and_name(tmp_path: Path, batch: 
     )
     subs = discover(folder).submissions
     assert discover(folder).layout == "canvas"
-    result = run_batch(subs, tmp_path / "out", batch.context, LocalExecutor(batch.backend, 2))
+    result = run_batch(subs, tmp_path / "out", batch.grader, LocalExecutor(2))
     ids = {s.student: s.canvas_user_id for s in subs if s.canvas_user_id}
     export = write_canvas(
         result.rows, ids, roster, tmp_path / "out" / "canvas.csv", "BPTT homework (10)"

@@ -11,10 +11,10 @@ from environment_support import UntrustedGrading, chromium_path
 from grader.assignment import load_assignment
 from grader.batch.discover import discover
 from grader.batch.executors import LocalExecutor
-from grader.batch.jobs import GradeContext
 from grader.batch.run import BatchResult, run_batch
 from grader.batch.summary import render_summary, summarize
 from grader.cases import load_case_set
+from grader.core import Grader
 from grader.runner.limits import Limits
 from grader.settings import get_settings
 
@@ -34,12 +34,11 @@ def result(tmp_path_factory: pytest.TempPathFactory, untrusted: UntrustedGrading
     (folder / f"{EVIL}.py").write_bytes(b"\xff")
     limits = Limits(part_timeout_s=TIMEOUT_VERDICT_S)
     settings = get_settings(limits=limits, **untrusted.settings)
-    context = GradeContext(
-        assignment=ASSIGNMENT, settings=settings,
-        case_set=load_case_set(ASSIGNMENT, "hidden", SECRET),
+    grader = Grader(
+        settings, case_set=load_case_set(ASSIGNMENT, "hidden", SECRET), assignment=ASSIGNMENT,
+        untrusted=True, backend=untrusted.backend(),
     )  # fmt: skip
-    executor = LocalExecutor(untrusted.backend(), 2)
-    return run_batch(discover(folder).submissions, root / "out", context, executor)
+    return run_batch(discover(folder).submissions, root / "out", grader, LocalExecutor(2))
 
 
 def test_summary_numbers(result: BatchResult) -> None:

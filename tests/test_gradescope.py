@@ -11,8 +11,12 @@ import zipfile
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 from batch_support import SECRET, SUBMISSIONS, clean_env, grader_cli
+
+from grader.assignment import load_assignment
+from grader.cases import CaseSet, load_case_set
 
 # Gradescope's documented results.json format (the parts this autograder writes).
 RESULTS_SCHEMA = {
@@ -58,15 +62,32 @@ def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "autograder.zip"
 
 
-def test_zip_holds_the_scripts_the_package_and_the_secret(autograder_zip: Path) -> None:
+def test_zip_holds_the_scripts_the_grader_and_data_but_no_secret_or_reference(
+    autograder_zip: Path, tmp_path: Path
+) -> None:
     with zipfile.ZipFile(autograder_zip) as zf:
         names = set(zf.namelist())
-        assert zf.read("secret.txt").decode().strip() == SECRET
         assert zf.getinfo("run_autograder").external_attr >> 16 & 0o111
+        assert SECRET.encode() not in b"".join(zf.read(n) for n in names)
+        (tmp_path / "hidden.npz").write_bytes(zf.read("hidden_cases.npz"))
+    hidden = CaseSet.load(tmp_path / "hidden.npz")
     assert {"setup.sh", "run_autograder", "bptt_grader/pyproject.toml"} <= names
     assert "bptt_grader/grader/core.py" in names
-    assert "bptt_grader/reference/assignment.toml" in names
-    assert not any("__pycache__" in n for n in names)
+    assert "bptt_grader/bptt_public/assignment.toml" in names
+    assert not any("__pycache__" in n or "secret" in n for n in names)
+    # No code that computes an answer: the data package holds data, the grader no reference.
+    data_code = {n for n in names if n.startswith("bptt_grader/bptt_public/") and n.endswith(".py")}
+    assert data_code == {
+        "bptt_grader/bptt_public/__init__.py",
+        "bptt_grader/bptt_public/template.py",
+    }
+    assert not any(n.startswith("bptt_grader/reference/") for n in names)
+    # The hidden set the zip carries is the one the secret makes.
+    expected = load_case_set(load_assignment(), "hidden", SECRET)
+    assert hidden.kind == "hidden" and len(hidden.cases) == len(expected.cases)
+    for ours, theirs in zip(hidden.cases, expected.cases, strict=True):
+        for part, answer in theirs.expected.items():
+            np.testing.assert_array_equal(ours.expected[part], answer)
 
 
 def test_build_without_a_secret_exits_2(tmp_path: Path) -> None:
@@ -111,4 +132,4 @@ def test_run_autograder_writes_valid_results(
         assert len(results["tests"]) == 7
         assert sum(t["status"] == "failed" for t in results["tests"]) == failed
         assert sum(t["max_score"] for t in results["tests"]) == 10
-    assert not (root / "source" / "secret.txt").exists(), "the secret stays on disk"
+    assert results["tests"] == [] or all(t["output"] for t in results["tests"])

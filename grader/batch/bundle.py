@@ -23,6 +23,7 @@ from grader.assignment import (
     HOMEWORK_FILES,
     PUBLIC_CASES_FILE,
     STUDENT_GUIDE_FILE,
+    Assignment,
     load_assignment,
 )
 from grader.batch.packaging import requirements_of
@@ -31,6 +32,30 @@ from grader.errors import GraderError
 from grader.version import __version__
 
 DATA_PACKAGE = "bptt_public"
+
+
+def write_public_data(assignment: Assignment, data: Path) -> Path:
+    """The data-only assignment package at ``data``: the assignment file without its provider,
+    the public case set (built afresh: a stale stored set never ships) and the template. No
+    code: the student copy and the Gradescope autograder install it in place of the course
+    package."""
+    data.mkdir(parents=True)
+    (data / "__init__.py").write_text('"""Public data of the assignment: no code."""\n')
+    toml = tomllib.loads((assignment.root / ASSIGNMENT_FILE).read_text(encoding="utf-8"))
+    source = (assignment.root / ASSIGNMENT_FILE).read_text(encoding="utf-8")
+    if "provider" in toml:
+        source = "\n".join(
+            line for line in source.splitlines() if not line.strip().startswith("provider")
+        )
+    (data / ASSIGNMENT_FILE).write_text(source + "\n", encoding="utf-8")
+    if assignment.provider is not None:
+        save_public_cases(assignment, data / PUBLIC_CASES_FILE)
+    else:
+        public = load_case_set(assignment, "public")
+        public.save(data / PUBLIC_CASES_FILE, recipe=public_recipe(assignment))
+    if assignment.template_path.is_file():
+        shutil.copy(assignment.template_path, data / "template.py")
+    return data
 
 
 def build_bundle(out: Path, assignment_path: Path | None = None) -> Path:
@@ -45,23 +70,7 @@ def build_bundle(out: Path, assignment_path: Path | None = None) -> Path:
         out / "grader",
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "web", "batch"),
     )
-    data = out / DATA_PACKAGE
-    data.mkdir()
-    (data / "__init__.py").write_text('"""Public data of the assignment: no code."""\n')
-    toml = tomllib.loads((assignment.root / ASSIGNMENT_FILE).read_text(encoding="utf-8"))
-    source = (assignment.root / ASSIGNMENT_FILE).read_text(encoding="utf-8")
-    if "provider" in toml:
-        source = "\n".join(
-            line for line in source.splitlines() if not line.strip().startswith("provider")
-        )
-    (data / ASSIGNMENT_FILE).write_text(source + "\n", encoding="utf-8")
-    if assignment.provider is not None:  # built afresh: a stale stored set never ships
-        save_public_cases(assignment, data / PUBLIC_CASES_FILE)
-    else:
-        public = load_case_set(assignment, "public")
-        public.save(data / PUBLIC_CASES_FILE, recipe=public_recipe(assignment))
-    if assignment.template_path.is_file():
-        shutil.copy(assignment.template_path, data / "template.py")
+    data = write_public_data(assignment, out / DATA_PACKAGE)
     for name in HOMEWORK_FILES.values():  # for grader homework, and beside the README
         if (assignment.root / name).is_file():
             shutil.copy(assignment.root / name, data / name)

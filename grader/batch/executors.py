@@ -12,15 +12,16 @@ from collections.abc import Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Protocol
 
-from grader.batch.jobs import GradeContext, GradeJob, grade_job, grade_on_worker
+from grader.batch.jobs import GradeJob, grade_job, grade_on_worker
 from grader.errors import ConfigError
-from grader.runner.backend import SandboxBackend
 
 # distributed ships without type hints for Client's methods.
 # mypy: disable-error-code="no-untyped-call"
 
 if TYPE_CHECKING:
     from distributed import Client
+
+    from grader.core import Grader
 
 Outcome = tuple[GradeJob, str | BaseException]
 
@@ -29,25 +30,20 @@ class Executor(Protocol):
     #: How many jobs run at once (shown in the summary).
     workers: int
 
-    def run(
-        self, jobs: Sequence[GradeJob], context: GradeContext
-    ) -> Generator[Outcome, None, None]: ...
+    def run(self, jobs: Sequence[GradeJob], grader: Grader) -> Generator[Outcome, None, None]: ...
 
 
 class LocalExecutor:
     """Threads in this process; each job's work is in its own sandboxed child process."""
 
-    def __init__(self, backend: SandboxBackend, workers: int | None = None) -> None:
-        self.backend = backend
+    def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
 
-    def run(
-        self, jobs: Sequence[GradeJob], context: GradeContext
-    ) -> Generator[Outcome, None, None]:
+    def run(self, jobs: Sequence[GradeJob], grader: Grader) -> Generator[Outcome, None, None]:
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="grade")
         pending: dict[Future[str], GradeJob] = {}
         try:
-            pending = {pool.submit(grade_job, j, context, self.backend): j for j in jobs}
+            pending = {pool.submit(grade_job, j, grader): j for j in jobs}
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -88,12 +84,10 @@ class DaskExecutor:
         workers: dict[str, Any] = info.get("workers", {})
         return workers
 
-    def run(
-        self, jobs: Sequence[GradeJob], context: GradeContext
-    ) -> Generator[Outcome, None, None]:
+    def run(self, jobs: Sequence[GradeJob], grader: Grader) -> Generator[Outcome, None, None]:
         from distributed import as_completed
 
-        shared = self.client.scatter(context, broadcast=True)
+        shared = self.client.scatter(grader, broadcast=True)
         futures = {
             self.client.submit(grade_on_worker, j.filename, j.data, shared, pure=False): j
             for j in jobs

@@ -3,9 +3,17 @@
 ``build_autograder`` writes a zip holding ``setup.sh`` (installs Python, bubblewrap and this
 grader into ``/autograder/venv`` when Gradescope builds the image), ``run_autograder`` (grades
 ``/autograder/submission`` into ``/autograder/results/results.json``), a source copy of the
-grader and of the assignment package, and ``secret.txt``: the hidden case set's secret.
-Autograder zips are visible to the course staff only; the secret is still deleted from the
-container's disk before any student code runs.
+grader and of the assignment's public data (no reference code: the same data package as the
+student copy), and ``hidden_cases.npz``: the hidden case set with its expected answers, built
+from the secret when the zip is built. Neither the secret nor any code that computes an answer
+reaches the container.
+
+In the container the grader runs as root; student code never does. Before any of it runs,
+everything of ``/autograder`` but the submission and the venv is made private to root (the
+hidden cases, the results folder, Gradescope's metadata). The submission runs in the hardened
+sandbox where bubblewrap works there, else in the plain backend as a uid of its own that can
+write nothing of ``/autograder``; every process of that uid is killed before ``results.json``
+is written, last and atomically. A container where neither holds is refused.
 
 ``python -m grader.batch.gradescope`` is what ``run_autograder`` calls. ``AUTOGRADER_ROOT``
 (default ``/autograder``) moves the whole tree, which is how the tests run it.
@@ -24,13 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import ENTRY_POINT_GROUP, load_assignment
+from grader.batch.bundle import DATA_PACKAGE, write_public_data
 from grader.batch.discover import code_files
 from grader.batch.packaging import requirements_of
-from grader.errors import GraderError, SubmissionFileError
+from grader.cases import load_case_set
+from grader.errors import ConfigError, GraderError, SandboxError, SubmissionFileError
 from grader.report import GradeReport
+from grader.runner.backend import kill_job_uids
 from grader.version import __version__
 
-SECRET_FILE = "secret.txt"
+HIDDEN_CASES = "hidden_cases.npz"
 SETUP_SH = """\
 #!/usr/bin/env bash
 # Gradescope runs this once when it builds the autograder image. Pick a base image with
@@ -46,8 +57,9 @@ python3 -m venv "$ROOT/venv"
 RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
 # Gradescope runs this for each submission: grade /autograder/submission into
-# /autograder/results/results.json. Gradescope's container is already one per submission, so
-# the plain sandbox backend is accepted when bubblewrap cannot run there.
+# /autograder/results/results.json. Where bubblewrap cannot run in the container, the plain
+# backend is accepted: its jobs run as an unprivileged uid of their own (see the grader's
+# grader/batch/gradescope.py).
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PY="${PYTHON:-}"
@@ -79,35 +91,36 @@ include = ["grader*", "{package}*"]
 
 [tool.setuptools.package-data]
 grader = ["py.typed", "runner/*.py", "batch/templates/*.j2"]
-{package} = ["*.toml", "*.npz", "template.py", "py.typed"]
+{package} = ["*.toml", "*.npz", "template.py"]
 """
 
 
 def build_autograder(out: Path, secret: str, assignment_path: Path | None = None) -> Path:
-    """Write the Gradescope autograder zip to ``out``."""
+    """Write the Gradescope autograder zip to ``out`` (see the module docstring)."""
     assignment = load_assignment(assignment_path)
-    package = assignment.root.name
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    hidden = load_case_set(assignment, "hidden", secret)
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "bptt_grader"
         shutil.copytree(  # the web service has no use in Gradescope's container
             Path(__file__).parents[1], tree / "grader",
             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "web"),
         )  # fmt: skip
-        shutil.copytree(assignment.root, tree / package, ignore=ignore)
+        write_public_data(assignment, tree / DATA_PACKAGE)
         (tree / "pyproject.toml").write_text(
             PYPROJECT.format(
                 version=__version__,
                 dependencies=json.dumps(requirements_of(tree / "grader")),
                 group=ENTRY_POINT_GROUP,
-                package=package,
+                package=DATA_PACKAGE,
             )
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             _add(zf, "setup.sh", SETUP_SH, executable=True)
             _add(zf, "run_autograder", RUN_AUTOGRADER, executable=True)
-            _add(zf, SECRET_FILE, secret + "\n")
+            info = zipfile.ZipInfo(HIDDEN_CASES, date_time=(2026, 1, 1, 0, 0, 0))
+            info.external_attr = 0o600 << 16
+            zf.writestr(info, hidden.to_npz_bytes(), zipfile.ZIP_STORED)  # compressed already
             for path in sorted(tree.rglob("*")):
                 if path.is_file():
                     zf.write(path, path.relative_to(tmp).as_posix())
@@ -155,39 +168,80 @@ def _no_grade(message: str) -> dict[str, Any]:
     return {"score": 0.0, "output": message, "visibility": "visible", "tests": []}
 
 
+#: What of the container's tree the submission's jobs may still read: the submission (which
+#: the grader sends them anyway) and the venv (their Python and numpy).
+_SHARED = frozenset({"submission", "venv"})
+
+
+def lock_down(root: Path) -> None:
+    """Make everything under ``root`` but the submission and the venv private to root (the
+    hidden cases, the results folder, Gradescope's metadata); ``root`` itself stays
+    searchable, so that the venv can be reached. Symbolic links are left alone."""
+    root.chmod(0o711)
+    for entry in root.iterdir():
+        if entry.name in _SHARED or entry.is_symlink():
+            continue
+        entry.chmod(0o700 if entry.is_dir() else 0o600)
+
+
 def grade_in_container(root: Path) -> dict[str, Any]:
     """Grade the one submission under ``root/submission``; the results.json content."""
-    from grader.cases import load_case_set
-    from grader.core import grade_source
-    from grader.runner.select import choose_backend, require_confined
+    from grader.cases import CaseSet
+    from grader.core import Grader
     from grader.settings import get_settings
     from grader.source import read_source
 
-    secret_path = root / "source" / SECRET_FILE
-    settings = get_settings(
-        secret_file=secret_path if secret_path.is_file() else None, allow_unconfined=True
-    )
-    assignment = load_assignment(settings.assignment)
-    case_set = load_case_set(assignment, "hidden", settings.resolved_secret())
-    # The case set is built: the secret leaves the disk before any student code runs.
-    with contextlib.suppress(OSError):
-        secret_path.unlink()
-    files = code_files(root / "submission", recursive=True)
-    if not files:
-        return _no_grade("No .py or .ipynb file was submitted: upload your solution file.")
-    latest = max(files, key=lambda p: (p.stat().st_mtime, p.name))
+    results_dir = root / "results"
+    results_dir.mkdir(exist_ok=True)
+    lock_down(root)
+    cases_path = root / "source" / HIDDEN_CASES
+    if not cases_path.is_file():
+        raise ConfigError(
+            f"{cases_path} is missing: rebuild the autograder zip with `grader gradescope build`"
+        )
+    settings = get_settings(allow_unconfined=True)
+    grader = Grader(settings, case_set=CaseSet.load(cases_path), untrusted=True)
     try:
-        source = read_source(latest, settings.max_source_kb)
-    except SubmissionFileError as exc:
-        return _no_grade(f"Your file cannot be graded: {exc}")
-    backend = choose_backend(settings, probe=True)
-    require_confined(backend, settings)
-    settings = settings.model_copy(update={"secret": None, "secret_file": None})
-    report = grade_source(source, assignment, settings, case_set=case_set, backend=backend)
+        backend = grader.backend
+        if not (backend.confined or getattr(backend, "drop_privileges", False)):
+            raise SandboxError(
+                "neither bubblewrap nor a uid of the job's own works in this container, so "
+                "student code would run as root beside results.json: "
+                + "; ".join(grader.notes)
+            )
+        files = code_files(root / "submission", recursive=True)
+        if not files:
+            return _no_grade("No .py or .ipynb file was submitted: upload your solution file.")
+        latest = max(files, key=lambda p: (p.stat().st_mtime, p.name))
+        try:
+            source = read_source(latest, settings.max_source_kb)
+        except SubmissionFileError as exc:
+            return _no_grade(f"Your file cannot be graded: {exc}")
+        report = grader.grade_source(source)
+    finally:
+        grader.close()
+        kill_job_uids()  # whatever a job left behind, before results.json is written
     results = results_json(report)
     if len(files) > 1:
         results["output"] += f"\nSeveral files were submitted; graded the latest: {latest.name}"
     return results
+
+
+def write_results(path: Path, results: dict[str, Any]) -> None:
+    """results.json, whole or not at all: a private file in its folder, renamed over it."""
+    text = json.dumps(results, indent=2, ensure_ascii=False)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def main() -> int:
@@ -202,7 +256,7 @@ def main() -> int:
         code = 0
     out = root / "results" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_results(out, results)
     print(f"wrote {out}: score {results['score']:g}")
     return code
 

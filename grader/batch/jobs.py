@@ -2,22 +2,16 @@
 
 A job carries the submission's bytes (read once, in the parent, which also hashes them for
 resumability) and returns the report as JSON text, which crosses any process boundary.
-The hidden case set is built once by the caller and shared by every job; the secret itself
-never travels to a worker.
+Every job is graded by the run's one :class:`~grader.core.Grader`: its hidden case set is built
+once, and the secret itself never travels to a worker (the Grader holds the case set, not the
+secret; a Dask worker unpickles it and chooses its own sandbox on first use).
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-from grader.assignment import Assignment
-from grader.cases import CaseSet
-from grader.core import grade_source
-from grader.runner.backend import SandboxBackend
-from grader.runner.select import choose_backend, require_confined
-from grader.settings import Settings
-from grader.source import source_from_bytes
+from grader.core import Grader
 
 
 @dataclass(frozen=True)
@@ -27,36 +21,11 @@ class GradeJob:
     data: bytes
 
 
-@dataclass(frozen=True)
-class GradeContext:
-    """What every job needs; built once per run. ``settings`` carries no secret."""
-
-    assignment: Assignment
-    settings: Settings
-    case_set: CaseSet
+def grade_job(job: GradeJob, grader: Grader) -> str:
+    """Grade one submission; the GradeReport as JSON text."""
+    return grader.grade_bytes(job.filename, job.data).model_dump_json()
 
 
-def grade_job(job: GradeJob, context: GradeContext, backend: SandboxBackend) -> str:
-    """Grade one submission on the shared case set; the GradeReport as JSON text."""
-    source = source_from_bytes(job.filename, job.data)
-    report = grade_source(
-        source, context.assignment, context.settings, case_set=context.case_set, backend=backend
-    )
-    return report.model_dump_json()
-
-
-_worker_backends: dict[str, SandboxBackend] = {}
-_worker_lock = threading.Lock()
-
-
-def grade_on_worker(filename: str, data: bytes, context: GradeContext) -> str:
-    """The function a Dask worker runs: its own sandbox (probed once per worker process),
-    refused when it is the plain backend and the instructor did not allow that."""
-    settings = context.settings
-    with _worker_lock:
-        backend = _worker_backends.get(key := f"{settings.sandbox}/{settings.allow_unconfined}")
-        if backend is None:
-            backend = choose_backend(settings, probe=True, warm=True)
-            require_confined(backend, settings)
-            _worker_backends[key] = backend
-    return grade_job(GradeJob(filename, filename, data), context, backend)
+def grade_on_worker(filename: str, data: bytes, grader: Grader) -> str:
+    """The function a Dask worker runs (a module-level function, so that it pickles)."""
+    return grader.grade_bytes(filename, data).model_dump_json()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
-from grader.runner.accounting import JobUsage, subtree_usage
+from grader.runner.accounting import JobUsage, real_uid, subtree_usage
+from grader.runner.protocol import UID_RANGE
 
 if TYPE_CHECKING:  # pydantic stays unloaded: grader check starts a sandbox before it loads
     from grader.runner.limits import Limits
@@ -70,6 +72,41 @@ class SandboxChild(Protocol):
         ...
 
 
+def random_uid() -> int:
+    """A uid no account uses, for one job (see :data:`~grader.runner.protocol.UID_RANGE`)."""
+    return UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
+
+
+def kill_uid(uid: int) -> None:
+    """SIGKILL every process running as ``uid``, wherever it is (a daemon that left the job's
+    session too): a shell that becomes ``uid`` calls kill(-1), which the kernel delivers to
+    all of that uid's processes in one pass, so none can fork a new one in between. Root only.
+    """
+    subprocess.run(
+        ["/bin/sh", "-c", "kill -KILL -1"],
+        user=uid, group=uid, extra_groups=[], env={}, cwd="/",
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        check=False, timeout=30,
+    )  # fmt: skip
+
+
+def kill_job_uids() -> int:
+    """Kill every process that runs as a job's uid (any uid of ``UID_RANGE``) on this machine:
+    what a job left behind. Root only (elsewhere nothing runs as those uids but a sandbox's
+    own, which ends with it); the number of uids found."""
+    if os.geteuid() != 0:
+        return 0
+    found: set[int] = set()
+    for entry in os.scandir("/proc"):
+        # The real uid from its status: /proc/PID of a process that changed uid is root's.
+        uid = real_uid(int(entry.name)) if entry.name.isdigit() else None
+        if uid is not None and UID_RANGE[0] <= uid < UID_RANGE[1]:
+            found.add(uid)
+    for uid in found:
+        kill_uid(uid)
+    return len(found)
+
+
 @dataclass
 class Child:
     """A job in a child process of the grader (the plain and bwrap backends)."""
@@ -80,6 +117,9 @@ class Child:
     extra_cleanup: list[Path] = field(default_factory=list)
     via_shell_status: bool = False  # the status comes through a wrapper: signal n is 128 + n
     closed_status: int | None = None
+    #: The uid the job runs as, when the grader chose it for this job alone (the plain backend
+    #: run by root): closing the job kills every process of that uid.
+    uid: int | None = None
 
     @property
     def stdin(self) -> IO[bytes]:
@@ -96,6 +136,8 @@ class Child:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.kill()
+        if self.uid is not None:
+            kill_uid(self.uid)
 
     def wait(self, timeout: float) -> int:
         try:
@@ -163,17 +205,32 @@ def spawn(
 
 class PlainBackend:
     """A child process with rlimits and an empty working folder. Not a security boundary:
-    the child can read what the grader's user can read. Use it only where the hardened
-    backend cannot start."""
+    the child can read what its user can read. Use it only where the hardened backend cannot
+    start.
+
+    ``drop_privileges`` (root only): the child reads its job as root, then runs the student's
+    code as a uid of its own that no account uses (as the hardened sandbox does), which can
+    write nothing of the grader's and read only what every user may read; closing the job
+    kills every process of that uid. :func:`plain_drop_works` says whether a job can run so
+    on this machine (its Python must be readable by every user)."""
 
     name = "plain"
     confined = False
 
+    def __init__(self, *, drop_privileges: bool = False) -> None:
+        if drop_privileges and os.geteuid() != 0:
+            raise ValueError("only root can run the plain backend's jobs as another uid")
+        self.drop_privileges = drop_privileges
+
     def start(self, limits: Limits) -> Child:
         workdir = Path(tempfile.mkdtemp(prefix="grader-job-"))
+        uid = random_uid() if self.drop_privileges else None
         r, w = os.pipe()
         try:
             argv = [*python_command(), str(CHILD_SCRIPT), str(w)]
+            if uid is not None:
+                os.chown(workdir, uid, uid)  # its home, and nothing else, is its own
+                argv += [str(uid), str(uid)]
             env = {**CHILD_ENV, "HOME": str(workdir), "TMPDIR": str(workdir)}
             proc = spawn(argv, w, workdir, env)
         except BaseException:
@@ -182,4 +239,36 @@ class PlainBackend:
             raise
         finally:
             os.close(w)
-        return Child(process=proc, results=os.fdopen(r, "rb", buffering=0), workdir=workdir)
+        return Child(
+            process=proc, results=os.fdopen(r, "rb", buffering=0), workdir=workdir, uid=uid
+        )
+
+
+#: What the plain backend's probe job imports after the drop: standard modules numpy does not
+#: load, so that an interpreter the job's uid cannot read fails here, not in a student's part.
+PROBE_IMPORTS = ("json", "random", "fractions", "statistics", "decimal", "csv")
+
+
+def plain_drop_works() -> str | None:
+    """None when a plain job can run as an unprivileged uid here (root, and a Python every
+    user can read), else why not: a real job through the launcher and the protocol."""
+    if os.geteuid() != 0:
+        return "the grader does not run as root, so it cannot give a job a uid of its own"
+    from grader.errors import SandboxError
+    from grader.runner.launcher import Launcher
+    from grader.runner.limits import Limits
+    from grader.runner.session import JobSpec, WireInputs, run_job
+
+    code = "".join(f"import {name}\n" for name in PROBE_IMPORTS)
+    probe = JobSpec(source=code, filename="probe.py", parts=[], inputs=WireInputs([], b""))
+    try:
+        with Launcher(PlainBackend(drop_privileges=True), Limits()) as launcher:
+            run = run_job(probe, launcher)
+    except SandboxError as exc:
+        return str(exc)
+    if run.load_error is not None:
+        return (
+            f"a job's uid cannot run this Python ({sys.executable}): "
+            f"{run.load_error.get('type', '')}: {run.load_error.get('message', '')}".rstrip()
+        )
+    return None

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import secrets
 import shutil
 import sys
 from functools import cache
@@ -27,8 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.errors import SandboxError
-from grader.runner.backend import CHILD_ENV, CHILD_SCRIPT, RUNNER_FILES, Child, spawn
-from grader.runner.protocol import UID_RANGE
+from grader.runner.backend import (
+    CHILD_ENV,
+    CHILD_SCRIPT,
+    RUNNER_FILES,
+    Child,
+    random_uid,
+    spawn,
+)
 
 if TYPE_CHECKING:  # pydantic stays unloaded: grader check starts a sandbox before it loads
     from grader.runner.limits import Limits
@@ -42,10 +47,6 @@ SYSTEM_LIB_DIRS = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/local/lib")
 def sandbox_scripts(*extra: Path) -> list[tuple[Path, str]]:
     """The runner's files (and ``extra`` ones) with where the sandbox binds them."""
     return [(path, f"{SANDBOX_DIR}/{path.name}") for path in (*RUNNER_FILES, *extra)]
-
-
-def random_uid() -> int:
-    return UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
 
 
 def runtime_prefix() -> Path:

@@ -3,8 +3,8 @@
 A :class:`Launcher` holds the backend a run uses and starts every child of it: the first one,
 the fresh one after a part that timed out, crashed or ran into a limit, and the plain backend's
 child when the hardened sandbox cannot start a job here (``fallback``: only before any student
-code has run, with a warning). :func:`grader.runner.session.run_job` asks it for children and
-nothing else starts one.
+code has run; the reason is kept in ``fell_back``, for the report).
+:func:`grader.runner.session.run_job` asks it for children and nothing else starts one.
 
 ``prestart`` starts the first child at once, so that it boots (the interpreter and numpy, in
 its sandbox) while the caller loads the cases: ``grader check``'s latency (bench/
@@ -13,7 +13,6 @@ check_latency.py). A prestarted child that is never used is closed with the laun
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
@@ -26,17 +25,6 @@ if TYPE_CHECKING:
 
     from grader.runner.limits import Limits
 
-FALLBACK_WARNING = (
-    "warning: the hardened sandbox (bubblewrap) cannot run here ({reason}); student code runs "
-    "in a plain child process with resource limits only, which can read your files. "
-    "Install bubblewrap (apt-get install bubblewrap) before grading untrusted code."
-)
-
-
-def warn_fallback(reason: str) -> None:
-    print(FALLBACK_WARNING.format(reason=reason), file=sys.stderr)
-
-
 class Launcher:
     """Starts and closes the children of one backend (see the module docstring)."""
 
@@ -44,6 +32,8 @@ class Launcher:
         self.backend = backend
         self.limits = limits
         self.fallback = fallback and backend.name != "plain"
+        #: Why the run fell back to the plain backend, once it has.
+        self.fell_back: str | None = None
         self._ready: SandboxChild | None = None
 
     @property
@@ -71,10 +61,10 @@ class Launcher:
 
     def fall_back(self, problem: SandboxError) -> bool:
         """After the sandbox failed to start a job (no student code ran): switch to the plain
-        backend, with a warning, when allowed; whether the run should start again."""
+        backend when allowed, keeping the reason; whether the run should start again."""
         if not self.fallback:
             return False
-        warn_fallback(str(problem))
+        self.fell_back = str(problem)
         self.close()
         self.backend, self.fallback = PlainBackend(), False
         return True

@@ -25,7 +25,8 @@ from typing import IO, Any
 
 from grader.errors import SandboxError
 from grader.runner.accounting import JobUsage, Process, pool_job_root, subtree_usage
-from grader.runner.bwrap import SANDBOX_DIR, BwrapBackend, random_uid, sandbox_scripts
+from grader.runner.backend import random_uid
+from grader.runner.bwrap import SANDBOX_DIR, BwrapBackend, sandbox_scripts
 from grader.runner.limits import Limits
 from grader.runner.protocol import EXIT_MONITOR_FAULT
 

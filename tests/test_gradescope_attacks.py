@@ -1,0 +1,292 @@
+"""Submissions that attack the Gradescope autograder, run for real in a fake container.
+
+The container is a fake ``/autograder`` tree under tmp_path with the zip's ``source``, a
+``submission`` and a ``venv`` made from the system's Python (which every user can read, as in
+Gradescope's image). The venv sees the zip's packages (the grader and the data-only assignment
+package, as ``setup.sh`` installs them) and this project's third-party dependencies, but not
+this project itself: its reference solution is not in the container. ``run_autograder`` runs as root, as
+Gradescope runs it, on the plain backend (bubblewrap cannot start in many containers) and, where
+bubblewrap works here, on the hardened one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from batch_support import SECRET, SUBMISSIONS, clean_env, grader_cli
+
+from grader.runner.accounting import real_uid
+from grader.runner.protocol import UID_RANGE
+
+SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
+
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs the autograder as root"),
+    pytest.mark.skipif(
+        not SYSTEM_PYTHON.is_file(),
+        reason=f"the fake container's Python is the system's {SYSTEM_PYTHON}: install it "
+        f"(apt-get install python{sys.version_info.major}.{sys.version_info.minor})",
+    ),
+]
+
+# Finds results.json through other processes' working folders and environments (the grader
+# runs in the autograder root) and writes full marks into it.
+FIND_RESULTS = """
+import json, os
+
+FORGED = {"score": 10.0, "output": "FORGED", "tests": []}
+
+
+def results_paths():
+    found = set()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        roots = []
+        try:
+            roots.append(os.readlink(f"/proc/{pid}/cwd"))
+        except OSError:
+            pass
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                for item in f.read().split(b"\\0"):
+                    if item.startswith(b"AUTOGRADER_ROOT="):
+                        roots.append(item.split(b"=", 1)[1].decode())
+        except OSError:
+            pass
+        for root in roots:
+            for folder in (root, os.path.dirname(root)):
+                if os.path.isdir(os.path.join(folder, "results")):
+                    found.add(os.path.join(folder, "results", "results.json"))
+    return found
+
+
+def forge():
+    for path in results_paths():
+        try:
+            with open(path, "w") as f:
+                json.dump(FORGED, f)
+        except OSError:
+            pass
+"""
+
+FORGE = (
+    FIND_RESULTS
+    + """
+forge()
+
+
+def dL_dd(y_pred, y_gt):
+    forge()
+    return 0.0
+"""
+)
+
+# Leaves a daemon (its own session, reparented to init) that forges results.json again and
+# again after the grader has written it.
+DAEMON = (
+    FIND_RESULTS
+    + """
+import time
+
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        end = time.time() + 12
+        while time.time() < end:
+            forge()
+            time.sleep(0.1)
+    os._exit(0)
+
+
+def dL_dd(y_pred, y_gt):
+    return 0.0
+"""
+)
+
+# Kills the grader (its parent, and every process it can signal).
+KILLER = """
+import os, signal
+
+for pid in [os.getppid()] + [int(p) for p in os.listdir("/proc") if p.isdigit()]:
+    if pid != os.getpid():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def dL_dd(y_pred, y_gt):
+    return 0.0
+"""
+
+# Scores ∂L/∂d only if the reference solution can be imported, and ∂L/∂y_pred only if the
+# hidden cases' file can be read.
+REFERENCE = """
+import glob, importlib, os
+
+try:
+    importlib.import_module("reference.model")
+    HAVE_REFERENCE = True
+except Exception:
+    HAVE_REFERENCE = False
+
+READ_CASES = False
+for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+    try:
+        root = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        continue
+    for path in glob.glob(os.path.join(root, "**", "hidden_cases.npz"), recursive=True):
+        try:
+            with open(path, "rb") as f:
+                READ_CASES = len(f.read()) > 0
+        except OSError:
+            pass
+
+
+def dL_dd(y_pred, y_gt):
+    return y_pred - y_gt if HAVE_REFERENCE else 0.0
+
+
+def dL_dy_pred(y_pred, y_gt):
+    if not READ_CASES:
+        return 0.0
+    return -(y_gt / y_pred - (1.0 - y_gt) / (1.0 - y_pred))
+"""
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("gradescope-zip")
+    (root / "secret.txt").write_text(SECRET)
+    proc = grader_cli(
+        "gradescope", "build", "--out", root / "autograder.zip", "--secret-file",
+        root / "secret.txt", cwd=root, env=clean_env(),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return root / "autograder.zip"
+
+
+def container(tmp_path: Path, autograder_zip: Path, code: str) -> Path:
+    """A fake /autograder with the zip's source, ``code`` as the submission, and a venv on the
+    system's Python that sees the zip's packages and the third-party ones they need."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(autograder_zip) as zf:
+        zf.extractall(root / "source")
+    (root / "submission").mkdir()
+    (root / "submission" / "solution.py").write_text(code)
+    (root / "submission_metadata.json").write_text('{"users": [{"email": "a@b.c"}]}')
+    subprocess.run(
+        [str(SYSTEM_PYTHON), "-m", "venv", "--without-pip", str(root / "venv")], check=True
+    )
+    site = Path(sysconfig.get_paths(vars={"base": str(root / "venv")})["purelib"])
+    # A plain path: the .pth files there (this project's editable install) are not run.
+    third_party = sysconfig.get_paths()["purelib"]
+    (site / "packages.pth").write_text(f"{root / 'source' / 'bptt_grader'}\n{third_party}\n")
+    return root
+
+
+def run_autograder(root: Path, sandbox: str) -> subprocess.CompletedProcess[str]:
+    # setup.sh would register the data package's entry point; here its path is given.
+    assignment = root / "source" / "bptt_grader" / "bptt_public"
+    env = clean_env(
+        AUTOGRADER_ROOT=str(root), GRADER_SANDBOX=sandbox, GRADER_ASSIGNMENT=str(assignment)
+    )
+    env.pop("PYTHON", None)
+    return subprocess.run(
+        ["bash", "run_autograder"], cwd=root / "source", env=env, capture_output=True,
+        text=True, timeout=180,
+    )  # fmt: skip
+
+
+def job_processes() -> list[int]:
+    return [
+        int(p)
+        for p in os.listdir("/proc")
+        if p.isdigit() and UID_RANGE[0] <= (real_uid(int(p)) or 0) < UID_RANGE[1]
+    ]
+
+
+def results_of(root: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads((root / "results" / "results.json").read_text())
+    return data
+
+
+SANDBOXES = [
+    pytest.param("plain", id="plain"),
+    pytest.param("bwrap", id="bwrap", marks=pytest.mark.bwrap),
+]
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_submission_cannot_forge_results_json(
+    sandbox: str, autograder_zip: Path, tmp_path: Path
+) -> None:
+    root = container(tmp_path, autograder_zip, FORGE)
+    proc = run_autograder(root, sandbox)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = results_of(root)
+    assert results["score"] == 0 and "FORGED" not in str(results["output"])
+    assert len(results["tests"]) == 7  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_daemon_is_killed_before_results_json_is_written(
+    sandbox: str, autograder_zip: Path, tmp_path: Path
+) -> None:
+    root = container(tmp_path, autograder_zip, DAEMON)
+    proc = run_autograder(root, sandbox)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    written = (root / "results" / "results.json").read_text()
+    time.sleep(2)  # the daemon, were it alive, forges every 0.1 s
+    assert (root / "results" / "results.json").read_text() == written
+    assert "FORGED" not in written and results_of(root)["score"] == 0
+    assert job_processes() == []
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_submission_cannot_kill_the_grader(
+    sandbox: str, autograder_zip: Path, tmp_path: Path
+) -> None:
+    root = container(tmp_path, autograder_zip, KILLER)
+    proc = run_autograder(root, sandbox)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(results_of(root)["tests"]) == 7  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_a_submission_reaches_neither_the_reference_nor_the_hidden_answers(
+    sandbox: str, autograder_zip: Path, tmp_path: Path
+) -> None:
+    root = container(tmp_path, autograder_zip, REFERENCE)
+    proc = run_autograder(root, sandbox)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tests = {t["name"]: t for t in results_of(root)["tests"]}  # type: ignore[attr-defined]
+    assert [t["score"] for t in tests.values() if "(d)" in t["name"]] == [0]
+    assert [t["score"] for t in tests.values() if "(y_pred)" in t["name"]] == [0]
+
+
+def test_a_correct_submission_scores_full_marks_on_the_plain_backend(
+    autograder_zip: Path, tmp_path: Path
+) -> None:
+    code = (SUBMISSIONS / "correct_loops.py").read_text()
+    root = container(tmp_path, autograder_zip, code)
+    proc = run_autograder(root, "plain")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = results_of(root)
+    assert results["score"] == 10, results["output"]
+    # The container's private parts stayed private; the submission and venv are shared.
+    assert (root / "source").stat().st_mode & 0o077 == 0
+    assert (root / "submission_metadata.json").stat().st_mode & 0o077 == 0
+    assert (root / "venv").stat().st_mode & 0o005 == 0o005
+    shutil.rmtree(root / "venv")
