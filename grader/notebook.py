@@ -91,6 +91,8 @@ def _read_cells(filename: str, text: str) -> list[tuple[str, str]]:
     """(cell type, source) of every cell, after checking that the text is a valid notebook."""
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise _nested_too_deeply(filename) from None
     except ValueError as exc:
         raise SubmissionFileError(
             f"{filename} is not a Jupyter notebook: it is not JSON ({exc}); save it again from "
@@ -115,6 +117,8 @@ def _read_cells(filename: str, text: str) -> list[tuple[str, str]]:
         try:
             nb = nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
             nbformat.validate(nb)
+        except RecursionError:
+            raise _nested_too_deeply(filename) from None
         except Exception as exc:  # nbformat raises many kinds on malformed input
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
             raise SubmissionFileError(
@@ -122,6 +126,13 @@ def _read_cells(filename: str, text: str) -> list[tuple[str, str]]:
                 "and save it again, or submit a .py file"
             ) from None
     return [(str(cell.cell_type), str(cell.source)) for cell in nb.cells]
+
+
+def _nested_too_deeply(filename: str) -> SubmissionFileError:
+    return SubmissionFileError(
+        f"{filename} is not a valid notebook: nested too deeply; open it in Jupyter and save "
+        "it again, or submit a .py file"
+    )
 
 
 def _split_lines(source: str) -> list[str]:

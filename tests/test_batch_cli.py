@@ -86,7 +86,9 @@ def test_canvas_format_writes_canvas_csv(tmp_path: Path, untrusted: UntrustedGra
     folder = tmp_path / "in"
     make_flat(folder, {"annlee_101_9_hw": "correct_loops", "zoe_999_9_hw": "correct_loops"})
     roster = tmp_path / "roster.csv"
-    roster.write_text('Student,ID,SIS User ID,SIS Login ID,Section\n"Lee, Ann",101,s1,ann,A\n')
+    roster.write_text(
+        'Student,ID,SIS User ID,SIS Login ID,Section,HW3 BPTT (98765)\n"Lee, Ann",101,s1,ann,A,\n'
+    )
     env = clean_env(GRADER_SECRET=SECRET, **untrusted.env)
     proc = grader_cli(
         "batch", folder, "--out", tmp_path / "out", "--format", "canvas",
@@ -96,6 +98,6 @@ def test_canvas_format_writes_canvas_csv(tmp_path: Path, untrusted: UntrustedGra
     assert "not in the Canvas roster: zoe" in proc.stdout
     rows = list(csv.reader((tmp_path / "out" / "canvas.csv").read_text().splitlines()))
     assert rows == [
-        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "BPTT homework (10)"],
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "HW3 BPTT (98765)"],
         ["Lee, Ann", "101", "s1", "ann", "A", "10"],
     ]

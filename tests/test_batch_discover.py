@@ -50,11 +50,15 @@ def gradescope_top(root: Path) -> None:
     )
 
 
-def gradescope_per_folder(root: Path) -> None:
-    _write(root / "s1" / "hw.py")
-    _write(root / "s1" / "submission_metadata.yml", "submitters:\n- name: A\n  sid: alice\n")
-    _write(root / "s2" / "hw.py")
-    _write(root / "s2" / "submission_metadata.yml", ":submitters:\n- :name: B\n  :sid: bob\n")
+def gradescope_plain_keys(root: Path) -> None:
+    # Plain keys (no Ruby-symbol colons); files nested deeper in a submission folder.
+    _write(root / "s1" / "src" / "hw.py")
+    _write(root / "s2" / "hw.ipynb", '{"cells": [], "metadata": {}, "nbformat": 4}')
+    _write(
+        root / "submission_metadata.yml",
+        "s1:\n  submitters:\n  - name: A\n    sid: alice\n"
+        "s2:\n  submitters:\n  - name: B\n    email: bob\n",
+    )
 
 
 LAYOUTS = [
@@ -62,7 +66,7 @@ LAYOUTS = [
     pytest.param(folders, "folders", id="folders"),  # one folder per student, nested file
     pytest.param(canvas, "canvas", id="canvas"),  # lastfirst_uid_subid_name, LATE too
     pytest.param(gradescope_top, "gradescope", id="gradescope-export"),  # top-level metadata
-    pytest.param(gradescope_per_folder, "gradescope", id="gradescope-per-folder"),  # plain keys
+    pytest.param(gradescope_plain_keys, "gradescope", id="gradescope-plain-keys"),  # email too
 ]
 
 

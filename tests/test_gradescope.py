@@ -133,3 +133,25 @@ def test_run_autograder_writes_valid_results(
         assert sum(t["status"] == "failed" for t in results["tests"]) == failed
         assert sum(t["max_score"] for t in results["tests"]) == 10
     assert results["tests"] == [] or all(t["output"] for t in results["tests"])
+
+
+def test_of_several_files_the_one_defining_the_functions_is_graded(
+    autograder_zip: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(autograder_zip) as zf:
+        zf.extractall(root / "source")
+    (root / "submission").mkdir()
+    shutil.copy(SUBMISSIONS / "correct_loops.py", root / "submission" / "solution.py")
+    scratch = root / "submission" / "scratch.py"
+    scratch.write_text("print('trying things out')\n")
+    os.utime(scratch, (2e9, 2e9))  # the newest file defines none of the functions
+    env = clean_env(AUTOGRADER_ROOT=str(root), PYTHON=sys.executable)
+    proc = subprocess.run(
+        ["bash", "run_autograder"], cwd=root / "source", env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 10
+    assert "graded solution.py: defines 7 of 7 functions" in results["output"]

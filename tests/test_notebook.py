@@ -18,6 +18,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from grader.errors import SubmissionFileError
 from grader.source import source_from_bytes
 
 REPO = Path(__file__).resolve().parent.parent
@@ -170,6 +171,12 @@ BAD_FILES = [
         "has no code cells",
         id="no-code-cells",
     ),
+    # nested 100,000 deep: the JSON parser runs out of recursion (a traceback, before)
+    pytest.param(
+        '{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        "is not a valid notebook: nested too deeply",
+        id="nested-too-deeply",
+    ),
 ]
 
 
@@ -245,6 +252,27 @@ WHERE = [
         id="ipynb",
     ),
 ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the JSON parser's recursion runs out
+        pytest.param('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}", id="json"),
+        # valid JSON, but nbformat's reader and validator recurse into the cells
+        pytest.param(
+            '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": '
+            + "[" * 700
+            + "]" * 700
+            + "}",
+            id="nbformat",
+        ),
+    ],
+)
+def test_a_notebook_nested_too_deeply_is_a_submission_error(text: str) -> None:
+    # What the web upload and batch grading call: one error type, whatever the bytes.
+    with pytest.raises(SubmissionFileError, match=r"^x\.ipynb is not a valid notebook: nested"):
+        source_from_bytes("x.ipynb", text.encode())
 
 
 @pytest.mark.parametrize(("filename", "data", "line", "where"), WHERE)

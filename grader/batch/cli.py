@@ -14,7 +14,10 @@ import typer
 
 from grader.cli_options import AssignmentOpt, SecretFileOpt, command_group, fail
 
-EXIT_INTERRUPTED = 130
+#: Exit statuses of grader batch: 0 every student has a grade (whatever the score), 1 some
+#: student's file could not be graded (their row says why), 2 a usage or set-up error,
+#: 130 interrupted (the reports written so far are kept).
+EXIT_UNGRADED, EXIT_INTERRUPTED = 1, 130
 
 
 class Format(StrEnum):
@@ -36,8 +39,8 @@ def batch(
     folder: Annotated[
         Path,
         typer.Argument(
-            help="the submissions: flat, per-student folders, "
-            "a Canvas download or a Gradescope export"
+            help="the submissions: flat, per-student folders, a Canvas download (the folder "
+            "or its submissions.zip, unpacked into OUT/_extracted) or a Gradescope export"
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="output folder (re-runs resume in it)")],
@@ -70,8 +73,13 @@ def batch(
         ),
     ] = None,
     canvas_column: Annotated[
-        str, typer.Option("--canvas-column", help="the Canvas assignment column header")
-    ] = "",
+        str | None,
+        typer.Option(
+            "--canvas-column",
+            help="the roster's assignment column to fill, exactly as in its header, e.g. "
+            "'HW3 BPTT (98765)' (default: the roster's only assignment column)",
+        ),
+    ] = None,
     executor: Annotated[
         ExecutorKind, typer.Option("--executor", help="local, or dask")
     ] = ExecutorKind.local,
@@ -84,12 +92,15 @@ def batch(
     ] = None,
     assignment: AssignmentOpt = None,
 ) -> None:
-    """Grade every student's submission in FOLDER on the hidden cases, into OUT."""
+    """Grade every student's submission in FOLDER on the hidden cases, into OUT. Exit status:
+    0 every student graded, 1 some file could not be graded (see its row), 2 usage error."""
     from grader.batch.command import BatchOptions, run_batch_command
     from grader.errors import GraderError
 
     if fmt is Format.canvas and canvas_roster is None:
         raise fail("--format canvas needs --canvas-roster FILE (the Canvas gradebook export)")
+    if canvas_column is not None and canvas_roster is None:
+        raise fail("--canvas-column needs --canvas-roster FILE (the Canvas gradebook export)")
     if executor is ExecutorKind.dask and not scheduler:
         raise fail("--executor dask needs --scheduler tcp://HOST:8786")
     options = BatchOptions(
@@ -99,7 +110,7 @@ def batch(
         assignment=assignment,
     )  # fmt: skip
     try:
-        run_batch_command(options)
+        result = run_batch_command(options)
     except GraderError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -109,6 +120,8 @@ def batch(
             err=True,
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    if any(row.error is not None for row in result.rows):
+        raise typer.Exit(EXIT_UNGRADED)  # some student has no grade: their row says why
 
 
 gradescope_app = command_group(name="gradescope", help="Gradescope autograder packaging.")

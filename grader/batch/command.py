@@ -19,16 +19,14 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from grader.assignment import load_assignment
+from grader.batch.archive import submissions_folder
 from grader.batch.discover import discover
 from grader.batch.executors import DaskExecutor, Executor, LocalExecutor
-from grader.batch.gradebook import write_canvas
-from grader.batch.jobs import GradeContext
+from grader.batch.gradebook import CanvasRoster, canvas_column, read_canvas_roster, write_canvas
 from grader.batch.outputs import GRADEBOOK, SUMMARY, write_outputs
 from grader.batch.run import BatchResult, Row, run_batch
-from grader.cases import load_case_set
+from grader.core import Grader
 from grader.report import Lang
-from grader.runner.select import choose_backend, require_confined
 from grader.settings import get_settings
 
 
@@ -42,7 +40,7 @@ class BatchOptions(BaseModel):
     lang: Lang = "en"
     allow_unconfined: bool = False
     canvas_roster: Path | None = None
-    canvas_column: str = ""
+    canvas_column: str | None = None  # None: the roster's only assignment column
     scheduler: str | None = None  # a Dask scheduler address: grade on that cluster
     assignment: Path | None = None
 
@@ -63,28 +61,29 @@ def run_batch_command(opts: BatchOptions, console: Console | None = None) -> Bat
         allow_unconfined=True if opts.allow_unconfined else None,
         assignment=opts.assignment,
     )
-    secret = settings.resolved_secret()  # no secret: exit 2 before anything else
-    found = discover(opts.folder)
-    out.print(f"{len(found.submissions)} students found in {opts.folder} ({found.layout} layout)")
+    settings.resolved_secret()  # no secret: exit 2 before anything else
+    canvas = _canvas_target(opts)  # a bad roster or column: exit 2 before grading
+    grader = Grader(
+        settings, case_set="hidden", untrusted=True, warm=True, defer_backend=bool(opts.scheduler)
+    )
+    assignment = grader.assignment
+    for note in grader.notes:
+        err.print(f"note: {note}", markup=False)
+    folder = submissions_folder(opts.folder, opts.out)  # a zip is unpacked first
+    found = discover(folder, [p.function for p in assignment.parts])
+    out.print(
+        f"{len(found.submissions)} students found in {opts.folder} ({found.layout} layout)",
+        markup=False,
+    )
     for sub in found.submissions:
         for note in sub.notes:
             out.print(f"  {sub.student}: {note}", markup=False)
-    assignment = load_assignment(settings.assignment)
-    case_set = load_case_set(assignment, "hidden", secret)
-    context = GradeContext(
-        assignment=assignment,
-        # Jobs (and Dask workers) get the case set, never the secret.
-        settings=settings.model_copy(update={"secret": None, "secret_file": None}),
-        case_set=case_set,
-    )
     executor: Executor
     dask: DaskExecutor | None = None
     if opts.scheduler:
         executor = dask = DaskExecutor(opts.scheduler)
     else:
-        backend = choose_backend(settings, probe=True, warm=True)
-        require_confined(backend, settings)
-        executor = LocalExecutor(backend, opts.workers)
+        executor = LocalExecutor(opts.workers)
     progress = Progress(
         TextColumn("grading"),
         BarColumn(),
@@ -110,12 +109,13 @@ def run_batch_command(opts: BatchOptions, console: Console | None = None) -> Bat
 
     try:
         result = run_batch(
-            found.submissions, opts.out, context, executor, on_result=on_result, on_start=on_start
+            found.submissions, opts.out, grader, executor, on_result=on_result, on_start=on_start
         )
     finally:
         progress.stop()
         if dask is not None:
             dask.close()
+        grader.close()
     write_outputs(result, assignment, opts.out, opts.lang)
     failures = sum(1 for r in result.rows if r.failure is not None)
     out.print(
@@ -125,15 +125,32 @@ def run_batch_command(opts: BatchOptions, console: Console | None = None) -> Bat
     )
     out.print(f"gradebook: {opts.out / GRADEBOOK}", markup=False)
     out.print(f"summary:   {opts.out / SUMMARY}", markup=False)
-    if opts.canvas_roster is not None:
+    if canvas is not None:
+        roster, column = canvas
         ids = {s.student: s.canvas_user_id for s in found.submissions if s.canvas_user_id}
-        column = opts.canvas_column or f"BPTT homework ({assignment.max_score:g})"
-        export = write_canvas(result.rows, ids, opts.canvas_roster, opts.out / "canvas.csv", column)
-        out.print(f"canvas:    {opts.out / 'canvas.csv'} ({export.matched} matched)", markup=False)
+        export = write_canvas(result.rows, ids, roster, opts.out / "canvas.csv", column)
+        out.print(
+            f"canvas:    {opts.out / 'canvas.csv'} ({export.matched} matched, column {column!r})",
+            markup=False,
+        )
         if export.unmatched_students:
             out.print(
                 "not in the Canvas roster: " + ", ".join(export.unmatched_students), markup=False
             )
         if export.no_submission:
             out.print("no submission: " + ", ".join(export.no_submission), markup=False)
+        if export.late:
+            out.print(
+                f"late:      {len(export.late)} ({', '.join(export.late)}): Canvas marked the "
+                "file LATE; canvas.csv has the scores as graded (gradebook.csv, a late column)",
+                markup=False,
+            )
     return result
+
+
+def _canvas_target(opts: BatchOptions) -> tuple[CanvasRoster, str] | None:
+    """The Canvas roster and the assignment column to fill in it, when one was given."""
+    if opts.canvas_roster is None:
+        return None
+    roster = read_canvas_roster(opts.canvas_roster)
+    return roster, canvas_column(roster, opts.canvas_column)

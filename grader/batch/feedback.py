@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from grader.batch.run import Row
 from grader.report import Lang
 
@@ -10,7 +12,7 @@ WORDS = {
         "title": "Feedback: {assignment}",
         "score": "**Score: {score:g} / {max:g}**",
         "bonus": " (+{bonus:g} bonus)",
-        "file": "Graded file: `{file}`",
+        "file": "Graded file: {file}",
         "head": "| Part | Status | Points | Message |",
         "load": "Your file failed before any part could run:",
         "error": "Your submission could not be graded:",
@@ -22,7 +24,7 @@ WORDS = {
         "title": "作业反馈：{assignment}",
         "score": "**得分：{score:g} / {max:g}**",
         "bonus": "（附加 +{bonus:g}）",
-        "file": "评分的文件：`{file}`",
+        "file": "评分的文件：{file}",
         "head": "| 部分 | 状态 | 得分 | 说明 |",
         "load": "你的文件在运行任何部分之前就出错了：",
         "error": "你的提交无法评分：",
@@ -33,28 +35,58 @@ WORDS = {
 }  # fmt: skip
 
 
+#: Characters that can start markup anywhere in a line: backslash-escaped (CommonMark lets any
+#: ASCII punctuation be escaped, and an escaped one is always literal text). An underscore
+#: between two letters or digits (``dL_dW``, ``sign_flip``) can neither open nor close emphasis
+#: in CommonMark, so it is left readable.
+_INLINE = re.compile(r"([\\`*\[\]<>&|~!#$]|(?<![^\W_])_|_(?![^\W_]))")
+#: What starts a block at the beginning of a list item: a list marker, a thematic break.
+_LEADING = re.compile(r"^([-+=]|\d+(?=[.)]))")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def _cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: one line, no column breaks, no raw HTML."""
-    text = " ".join(text.split())
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+    """Untrusted text as one line of literal Markdown text, safe in a table cell or a list
+    item: no column break, no HTML, entity, link, emphasis, code, heading or list."""
+    text = _INLINE.sub(r"\\\1", " ".join(text.split()))
+    return _LEADING.sub(lambda m: m[0] + "\\" if m[0][0].isdigit() else "\\" + m[0], text)
+
+
+def _code_span(text: str) -> str:
+    """Untrusted text as inline code, verbatim but on one line: delimited by a backtick run
+    longer than any inside it, padded with a space that CommonMark strips."""
+    text = _LINE_END.sub(" ", text)
+    ticks = "`" * (_longest_backtick_run(text) + 1)
+    return f"{ticks} {text} {ticks}"
+
+
+def _fence(text: str) -> list[str]:
+    """Untrusted text as a fenced code block, verbatim: CommonMark closes a fence of N
+    backticks only with a line of at least N, so the fence is longer than any run inside."""
+    ticks = "`" * max(3, _longest_backtick_run(text) + 1)
+    return [ticks, text, ticks]
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
 
 
 def feedback_markdown(row: Row, assignment_title: str, lang: Lang) -> str:
     w = WORDS[lang]
     status: dict[str, str] = w["status"]  # type: ignore[assignment]
-    lines = [f"# {w['title']}".format(assignment=assignment_title), ""]
+    lines = ["# " + str(w["title"]).format(assignment=_cell(assignment_title)), ""]
     if row.file:
-        lines += [str(w["file"]).format(file=row.file.replace("`", "'")), ""]
+        lines += [str(w["file"]).format(file=_code_span(row.file)), ""]
     report = row.report
     if report is None:
-        lines += [str(w["error"]), "", f"> {_cell(row.error or '')}", ""]
+        lines += [str(w["error"]), "", *_fence(row.error or ""), ""]
         return "\n".join(lines)
     score = str(w["score"]).format(score=report.score, max=report.max_score)
     if report.bonus_score:
         score += str(w["bonus"]).format(bonus=report.bonus_score)
     lines += [score, ""]
     if report.load_error is not None:
-        lines += [str(w["load"]), "", "```", report.load_error.get(lang), "```", ""]
+        lines += [str(w["load"]), "", *_fence(report.load_error.get(lang)), ""]
     lines += [str(w["head"]), "|---|---|---|---|"]
     for p in report.parts:
         label = p.label + (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,8 +12,10 @@ from pydantic import BaseModel, ConfigDict
 from grader.assignment import Assignment
 from grader.batch.files import write_atomic
 from grader.batch.run import Row
-from grader.errors import SubmissionFileError
+from grader.csvfile import CsvWriter
+from grader.errors import ConfigError, SubmissionFileError
 
+#: The columns of a Canvas gradebook export that identify a student, copied into the import.
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
@@ -22,7 +23,7 @@ def gradebook_columns(assignment: Assignment) -> list[str]:
     cols = ["student", "file", "score", "max_score"]
     for p in assignment.parts:
         cols += [f"{p.name}_points", f"{p.name}_status", f"{p.name}_diagnosis"]
-    return [*cols, "error"]
+    return [*cols, "late", "file_choice", "error"]
 
 
 def score_of(row: Row) -> float | None:
@@ -34,8 +35,7 @@ def score_of(row: Row) -> float | None:
 
 
 def write_gradebook(rows: Sequence[Row], assignment: Assignment, path: Path) -> None:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = CsvWriter(float_format="g")  # ids, file names and messages are untrusted text
     writer.writerow(gradebook_columns(assignment))
     for row in rows:
         score = score_of(row)
@@ -52,8 +52,28 @@ def write_gradebook(rows: Sequence[Row], assignment: Assignment, path: Path) -> 
                 line += ["", "error" if row.error else "", ""]
             else:
                 line += [f"{pr.score:g}", pr.status, pr.diagnosis or ""]
+        line += ["yes" if row.late else "", row.file_choice]
         writer.writerow([*line, row.error or ""])
-    write_atomic(path, buf.getvalue())
+    write_atomic(path, writer.getvalue())
+
+
+class CanvasRoster(BaseModel):
+    """A Canvas gradebook export: its header and its students' lines."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    header: tuple[str, ...]
+    students: tuple[dict[str, str], ...]
+
+    @property
+    def assignment_columns(self) -> tuple[str, ...]:
+        """The columns Canvas imports scores into: an assignment's name and its Canvas id,
+        ``HW3 BPTT (98765)``. Canvas's computed columns (``Current Score``, ``Final Grade``,
+        ``Unposted ...``, ``... Current Points``) and the fixed ones carry no id."""
+        return tuple(
+            c for c in self.header if c not in CANVAS_COLUMNS and _ASSIGNMENT_HEADER.search(c)
+        )
 
 
 class CanvasExport(BaseModel):
@@ -65,6 +85,61 @@ class CanvasExport(BaseModel):
     unmatched_students: tuple[str, ...]
     #: Roster students with no submission (left blank: Canvas leaves their grade unchanged).
     no_submission: tuple[str, ...]
+    #: Students whose file Canvas marked LATE. canvas.csv carries scores only (an unknown
+    #: column would become a new assignment in Canvas); gradebook.csv has the late column.
+    late: tuple[str, ...] = ()
+
+
+#: The end of an assignment's header in a Canvas export: the assignment id in parentheses.
+_ASSIGNMENT_HEADER = re.compile(r" \(\d+\)$")
+
+
+def read_canvas_roster(path: Path) -> CanvasRoster:
+    """The Canvas gradebook export at ``path`` (Grades → Export → CSV)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.DictReader(f)
+            lines = [{k: v or "" for k, v in r.items() if isinstance(k, str)} for r in reader]
+            header = tuple(reader.fieldnames or ())
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise SubmissionFileError(f"cannot read the Canvas roster {path}: {exc}") from None
+    if any(c not in header for c in CANVAS_COLUMNS):
+        raise SubmissionFileError(
+            f"{path} is not a Canvas gradebook export: it needs the columns "
+            f"{', '.join(CANVAS_COLUMNS)}"
+        )
+    # Canvas exports put a "Points Possible" line (and sometimes a muted line) first.
+    students = [r for r in lines if r["Student"].strip() and r["ID"].strip().isdigit()]
+    return CanvasRoster(path=path, header=header, students=tuple(students))
+
+
+def canvas_column(roster: CanvasRoster, requested: str | None) -> str:
+    """The roster's assignment column to fill: ``requested`` if it is one of them exactly,
+    else the only one. A header Canvas does not know would make it create a new assignment."""
+    columns = roster.assignment_columns
+    listed = ", ".join(repr(c) for c in columns)
+    if requested:
+        if requested in columns:
+            return requested
+        raise ConfigError(
+            f"--canvas-column {requested!r} is not an assignment column of the Canvas roster "
+            f"{roster.path}: "
+            + (f"give one of {listed} exactly" if columns else _NO_ASSIGNMENT_COLUMN)
+        )
+    if len(columns) == 1:
+        return columns[0]
+    if not columns:
+        raise ConfigError(f"the Canvas roster {roster.path} has {_NO_ASSIGNMENT_COLUMN}")
+    raise ConfigError(
+        f"the Canvas roster {roster.path} has {len(columns)} assignment columns: {listed}; "
+        "choose the one to fill with --canvas-column"
+    )
+
+
+_NO_ASSIGNMENT_COLUMN = (
+    "no assignment column (a header ending in the assignment id, like 'HW3 BPTT (98765)'): "
+    "create the assignment in Canvas, then export the gradebook again"
+)
 
 
 def _norm(text: str) -> str:
@@ -74,26 +149,18 @@ def _norm(text: str) -> str:
 def write_canvas(
     rows: Sequence[Row],
     canvas_user_ids: dict[str, str],
-    roster: Path,
+    roster: CanvasRoster | Path,
     out: Path,
-    column: str,
+    column: str | None = None,
 ) -> CanvasExport:
-    """Scores in Canvas's import format, matched to the roster by Canvas user id (from the
-    Canvas file names), SIS Login ID, SIS User ID, or the "lastfirst" form of the name."""
-    try:
-        with roster.open(encoding="utf-8-sig", newline="") as f:
-            lines = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise SubmissionFileError(f"cannot read the Canvas roster {roster}: {exc}") from None
-    if not lines or any(c not in lines[0] for c in CANVAS_COLUMNS):
-        raise SubmissionFileError(
-            f"{roster} is not a Canvas gradebook export: it needs the columns "
-            f"{', '.join(CANVAS_COLUMNS)}"
-        )
-    # Canvas exports put a "Points Possible" line (and sometimes a muted line) first.
-    students = [r for r in lines if r["Student"].strip() and r["ID"].strip().isdigit()]
+    """Scores in Canvas's import format under the roster's assignment ``column`` (see
+    :func:`canvas_column`), matched to the roster by Canvas user id (from the Canvas file
+    names), SIS Login ID, SIS User ID, or the "lastfirst" form of the name."""
+    if isinstance(roster, Path):
+        roster = read_canvas_roster(roster)
+    column = canvas_column(roster, column)
     by_key: dict[str, dict[str, str]] = {}
-    for r in students:
+    for r in roster.students:
         for key in (f"id:{r['ID'].strip()}", r["SIS Login ID"], r["SIS User ID"]):
             if key.strip():
                 by_key.setdefault(key.strip().lower(), r)
@@ -110,16 +177,16 @@ def write_canvas(
             unmatched.append(row.student)
         else:
             scores[hit["ID"].strip()] = score_of(row)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    # Roster fields are text (neutralised: Canvas matches students by ID); scores are numbers.
+    writer = CsvWriter(float_format="g")
     writer.writerow([*CANVAS_COLUMNS, column])
-    for r in students:
-        score = scores.get(r["ID"].strip())
-        writer.writerow([*(r[c] for c in CANVAS_COLUMNS), "" if score is None else f"{score:g}"])
-    write_atomic(out, buf.getvalue())
+    for r in roster.students:
+        writer.writerow([*(r[c] for c in CANVAS_COLUMNS), scores.get(r["ID"].strip())])
+    write_atomic(out, writer.getvalue())
     return CanvasExport(
         column=column,
         matched=len(scores),
         unmatched_students=tuple(unmatched),
-        no_submission=tuple(r["Student"] for r in students if r["ID"].strip() not in scores),
+        no_submission=tuple(r["Student"] for r in roster.students if r["ID"].strip() not in scores),
+        late=tuple(row.student for row in rows if row.late),
     )

@@ -33,7 +33,7 @@ from typing import Any
 
 from grader.assignment import ENTRY_POINT_GROUP, load_assignment
 from grader.batch.bundle import DATA_PACKAGE, write_public_data
-from grader.batch.discover import code_files
+from grader.batch.discover import one_student
 from grader.batch.packaging import requirements_of
 from grader.cases import load_case_set
 from grader.errors import ConfigError, GraderError, SandboxError, SubmissionFileError
@@ -189,7 +189,7 @@ def grade_in_container(root: Path) -> dict[str, Any]:
     from grader.cases import CaseSet
     from grader.core import Grader
     from grader.settings import get_settings
-    from grader.source import read_source
+    from grader.source import read_regular_file, source_from_bytes
 
     results_dir = root / "results"
     results_dir.mkdir(exist_ok=True)
@@ -209,12 +209,17 @@ def grade_in_container(root: Path) -> dict[str, Any]:
                 "student code would run as root beside results.json: "
                 + "; ".join(grader.notes)
             )
-        files = code_files(root / "submission", recursive=True)
-        if not files:
-            return _no_grade("No .py or .ipynb file was submitted: upload your solution file.")
-        latest = max(files, key=lambda p: (p.stat().st_mtime, p.name))
+        functions = [p.function for p in grader.assignment.parts]
+        sub = one_student(root / "submission", "you", functions)
+        if sub.path is None:
+            return _no_grade(
+                "No .py or .ipynb file was submitted: upload your solution file."
+                if sub.error is None or sub.error.startswith("no ")
+                else f"Your submission cannot be graded: {sub.error}"
+            )
         try:
-            source = read_source(latest, settings.max_source_kb)
+            data = read_regular_file(sub.path, settings.max_source_kb << 10, inside=root)
+            source = source_from_bytes(sub.path.name, data)
         except SubmissionFileError as exc:
             return _no_grade(f"Your file cannot be graded: {exc}")
         report = grader.grade_source(source)
@@ -222,8 +227,8 @@ def grade_in_container(root: Path) -> dict[str, Any]:
         grader.close()
         kill_job_uids()  # whatever a job left behind, before results.json is written
     results = results_json(report)
-    if len(files) > 1:
-        results["output"] += f"\nSeveral files were submitted; graded the latest: {latest.name}"
+    if sub.file_choice:
+        results["output"] += f"\nSeveral files were submitted; graded {sub.file_choice}"
     return results
 
 

@@ -23,11 +23,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from grader.batch.discover import Submission
 from grader.batch.executors import Executor
 from grader.batch.files import slugs_for, write_atomic
-from grader.batch.jobs import GradeContext, GradeJob
+from grader.batch.jobs import GradeJob
 from grader.cases import CaseSet
+from grader.core import Grader
 from grader.errors import GraderError, SubmissionFileError
 from grader.report import GradeReport
-from grader.source import source_from_bytes
+from grader.source import read_regular_file, source_from_bytes
 from grader.version import __version__
 
 REPORTS, FEEDBACK, STATE = "reports", "feedback", "state.json"
@@ -48,6 +49,10 @@ class Row(BaseModel):
     #: (no score; a re-run tries again).
     error_kind: ErrorKind | None = None
     regraded: bool = False
+    #: Canvas marked the file LATE.
+    late: bool = False
+    #: Which of the student's several files was graded, and why (empty: there was one).
+    file_choice: str = ""
 
     @property
     def failure(self) -> str | None:
@@ -88,7 +93,7 @@ def case_set_fingerprint(case_set: CaseSet) -> str:
 def run_batch(
     submissions: Sequence[Submission],
     out: Path,
-    context: GradeContext,
+    grader: Grader,
     executor: Executor,
     *,
     on_result: Callable[[Row], None] | None = None,
@@ -98,7 +103,7 @@ def run_batch(
     (reused ones first), ``on_start`` how many jobs will run."""
     started = time.monotonic()
     (out / REPORTS).mkdir(parents=True, exist_ok=True)
-    fingerprint = case_set_fingerprint(context.case_set)
+    fingerprint = case_set_fingerprint(grader.case_set)
     state = _load_state(out / STATE)
     slugs = slugs_for(s.student for s in submissions)
     write_atomic(out / "students.json", json.dumps(slugs, indent=2, ensure_ascii=False) + "\n")
@@ -109,9 +114,15 @@ def run_batch(
     for sub in submissions:
         slug = slugs[sub.student]
         subs_by_slug[slug] = sub
-        row = Row(student=sub.student, slug=slug, file=sub.path.name if sub.path else "")
+        row = Row(
+            student=sub.student,
+            slug=slug,
+            file=sub.path.name if sub.path else "",
+            late=sub.late,
+            file_choice=sub.file_choice,
+        )
         try:
-            data = _read(sub, context.settings.max_source_kb)
+            data = _read(sub, grader.settings.max_source_kb)
         except SubmissionFileError as exc:
             rows[slug] = row.model_copy(update={"error": str(exc), "error_kind": "file"})
             notify(rows[slug])
@@ -127,10 +138,17 @@ def run_batch(
     if on_start is not None:
         on_start(len(jobs))
     graded = 0
-    with contextlib.closing(executor.run(jobs, context)) as outcomes:
+    with contextlib.closing(executor.run(jobs, grader)) as outcomes:
         for job, outcome in outcomes:
             sub = subs_by_slug[job.key]
-            row = Row(student=sub.student, slug=job.key, file=job.filename, regraded=True)
+            row = Row(
+                student=sub.student,
+                slug=job.key,
+                file=job.filename,
+                regraded=True,
+                late=sub.late,
+                file_choice=sub.file_choice,
+            )
             if isinstance(outcome, BaseException):
                 kind: ErrorKind = "file" if isinstance(outcome, SubmissionFileError) else "grading"
                 if not isinstance(outcome, GraderError | OSError):
@@ -158,17 +176,20 @@ def run_batch(
 
 
 def _read(sub: Submission, max_kb: int) -> bytes:
+    """The student's file, never through a symbolic link (it may have been swapped for one
+    since discovery); anything wrong with it is that student's SubmissionFileError."""
     if sub.path is None:
         raise SubmissionFileError(sub.error or "no submission file")
     try:
-        size = sub.path.stat().st_size
-        data = sub.path.read_bytes() if size <= max_kb << 10 else b""
-    except OSError as exc:
-        raise SubmissionFileError(f"{sub.path.name} cannot be read: {exc.strerror}") from None
-    if size > max_kb << 10:
-        raise SubmissionFileError(f"{sub.path.name} is {size >> 10} KiB; the limit is {max_kb} KiB")
-    # Decode here too, so an unreadable file is an error row before any job is sent.
-    source_from_bytes(sub.path.name, data)
+        data = read_regular_file(sub.path, max_kb << 10, inside=sub.root)
+        # Decode here too, so an unreadable file is an error row before any job is sent.
+        source_from_bytes(sub.path.name, data)
+    except SubmissionFileError:
+        raise
+    except Exception as exc:  # one student's file must never stop the class
+        raise SubmissionFileError(
+            f"{sub.path.name} cannot be read: {type(exc).__name__}: {exc}"
+        ) from None
     return data
 
 

@@ -97,11 +97,12 @@ def kill_job_uids() -> int:
     if os.geteuid() != 0:
         return 0
     found: set[int] = set()
-    for entry in os.scandir("/proc"):
-        # The real uid from its status: /proc/PID of a process that changed uid is root's.
-        uid = real_uid(int(entry.name)) if entry.name.isdigit() else None
-        if uid is not None and UID_RANGE[0] <= uid < UID_RANGE[1]:
-            found.add(uid)
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            # The real uid from its status: /proc/PID of a process that changed uid is root's.
+            uid = real_uid(int(entry.name)) if entry.name.isdigit() else None
+            if uid is not None and UID_RANGE[0] <= uid < UID_RANGE[1]:
+                found.add(uid)
     for uid in found:
         kill_uid(uid)
     return len(found)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
+from grader.csvfile import CsvWriter
 from grader.web.store import SubmissionRecord
 
 
@@ -32,8 +31,7 @@ def gradebook_csv(
     ]
     for part in parts:
         header += [f"{part}_points", f"{part}_status"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = CsvWriter()  # student ids are untrusted: neutralised as text, numbers kept
     writer.writerow(header)
     for student in sorted(set(students) | set(counts)):
         done = graded.get(student, [])
@@ -58,4 +56,4 @@ def gradebook_csv(
             p = by_part.get(part)
             row += [p["score"], p["status"]] if p else ["", "not graded"]
         writer.writerow(row)
-    return out.getvalue()
+    return writer.getvalue()
