@@ -15,6 +15,7 @@ from batch_support import SECRET, SUBMISSIONS, clean_env, grader_cli
 from environment_support import UntrustedGrading
 
 from grader.batch.archive import EXTRACTED, ArchiveLimits, extract_zip, submissions_folder
+from grader.batch.discover import discover
 from grader.errors import SubmissionFileError
 
 
@@ -191,3 +192,20 @@ def test_a_folder_is_used_as_is_and_a_rerun_replaces_the_extraction(tmp_path: Pa
     second = make_zip(tmp_path / "2.zip", {"new.py": b"22"})
     submissions_folder(second, out)
     assert files_under(out) == {f"{EXTRACTED}/new.py": 2}, "no file of the old zip left"
+
+
+def test_a_gradescope_export_zip_is_read_from_its_wrapping_folder(tmp_path: Path) -> None:
+    code = (SUBMISSIONS / "correct_loops.py").read_bytes()
+    meta = b"submission_1:\n  :submitters:\n  - :sid: '42'\n"
+    archive = make_zip(
+        tmp_path / "export.zip",
+        {
+            "assignment_7_export/submission_metadata.yml": meta,
+            "assignment_7_export/submission_1/hw.py": code,
+        },
+    )
+    folder = submissions_folder(archive, tmp_path / "out")
+    assert folder.name == "assignment_7_export"
+    found = discover(folder)
+    assert found.layout == "gradescope"
+    assert [s.student for s in found.submissions] == ["42"]

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from grader.batch.discover import GRADESCOPE_METADATA
 from grader.errors import SubmissionFileError
 
 EXTRACTED = "_extracted"
@@ -60,10 +61,20 @@ def is_archive(path: Path) -> bool:
 
 def submissions_folder(path: Path, out: Path, limits: ArchiveLimits | None = None) -> Path:
     """The folder to discover submissions in: ``path`` itself, or when it is a zip, the
-    folder it was extracted into (``out/_extracted``, replacing a previous run's)."""
+    folder it was extracted into (``out/_extracted``, replacing a previous run's). A Gradescope
+    export zip wraps its folder in one more: the folder holding ``submission_metadata.yml``."""
     if not is_archive(path):
         return path
-    return extract_zip(path, out / EXTRACTED, limits or ArchiveLimits())
+    folder = extract_zip(path, out / EXTRACTED, limits or ArchiveLimits())
+    entries = list(folder.iterdir())
+    if (
+        len(entries) == 1
+        and entries[0].is_dir()
+        and not entries[0].is_symlink()
+        and (entries[0] / GRADESCOPE_METADATA).is_file()
+    ):
+        return entries[0]
+    return folder
 
 
 def extract_zip(archive: Path, dest: Path, limits: ArchiveLimits) -> Path:
