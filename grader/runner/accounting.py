@@ -319,7 +319,10 @@ class _Recount:
     def __init__(self, pids: tuple[int, ...]) -> None:
         self.result: int | None = None
         self.done = threading.Event()
-        threading.Thread(target=self._count, args=(pids,), daemon=True).start()
+        try:
+            threading.Thread(target=self._count, args=(pids,), daemon=True).start()
+        except RuntimeError:  # no thread to be had (a fork bomb fills a pids limit the grader
+            self.done.set()  # shares): the upper bound, the sum of resident sets, stands
 
     def _count(self, pids: tuple[int, ...]) -> None:
         try:
