@@ -11,10 +11,12 @@ import sys
 from grader.errors import GraderError
 from grader.settings import get_settings
 from grader.web.app import create_app
+from grader.web.settings import get_web_settings
 
 try:
     settings = get_settings()
-    app = create_app(settings)
+    web = get_web_settings()
+    app = create_app(settings, web)
 except GraderError as exc:
     print(f"error: {exc}", file=sys.stderr)
     raise SystemExit(2) from None
@@ -22,4 +24,4 @@ except GraderError as exc:
 if __name__ == "__main__":
     import uvicorn
 
-    uvicorn.run(app, host=settings.host, port=settings.port)
+    uvicorn.run(app, host=web.host, port=web.port)

@@ -74,6 +74,7 @@ def main() -> None:
             "GRADER_SANDBOX": args.sandbox,
             # The bench measures grading, not the per-student anti-brute-force limit.
             "GRADER_RATE_LIMIT_PER_MINUTE": str(max(60, args.uploads * 2)),
+            "GRADER_MAX_PENDING_PER_STUDENT": str(max(3, args.uploads)),
         }
         tokens = {}
         for n in range(args.students):

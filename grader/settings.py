@@ -1,16 +1,21 @@
 """Settings, from ``GRADER_*`` environment variables, a settings file or keyword arguments.
 
-Each setting is declared once here, with its default and help text; ``grader settings`` prints
-them from this one place. Settings are built by :func:`get_settings`, never at import time.
+Each setting is declared once, with its default and help text; ``grader settings`` prints them
+from there. The core's are here; a shell's own (the web service's ``WebSettings``) are declared
+in its package, named in :data:`SHELL_SETTINGS`, and read from the same environment and the same
+settings file: each model takes the file's keys that no other model owns, so a key that none
+declares is still refused. Settings are built by :func:`get_settings` (a shell's by
+:func:`load_settings`), never at import time.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, JsonValue, SecretStr, ValidationError
 from pydantic_settings import (
@@ -25,18 +30,55 @@ from grader.runner.limits import Limits
 
 #: Settings that only the instructor's shells use: ``grader settings`` lists them only where
 #: those shells are installed (the student copy has neither).
-WEB: dict[str, JsonValue] = {"shell": "grader.web"}
 INSTRUCTOR: dict[str, JsonValue] = {"shell": "grader.batch grader.web"}
 
-#: The settings file being read by the :func:`get_settings` call in progress (a TOML file).
+#: The shells' own settings models (``module:class``), used where the shell is installed.
+SHELL_SETTINGS = ("grader.web.settings:WebSettings",)
+
+#: The settings file being read by the :func:`load_settings` call in progress (a TOML file).
 _SETTINGS_FILE: ContextVar[Path | None] = ContextVar("_SETTINGS_FILE", default=None)
 
 
-class Settings(BaseSettings):
+class SettingsModel(BaseSettings):
+    """What the core's and each shell's settings share: ``GRADER_*`` variables win over the
+    settings file; unknown keyword arguments and file keys are refused."""
+
     model_config = SettingsConfigDict(
         env_prefix="GRADER_", env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _SETTINGS_FILE.get()
+        if path is None:
+            return (init_settings, env_settings)
+        models: list[type[SettingsModel]] = [Settings, *shell_settings()]
+        others = frozenset(
+            name for model in models if model is not settings_cls for name in model.model_fields
+        )
+        return (init_settings, env_settings, _SettingsFile(settings_cls, path, others))
+
+
+class _SettingsFile(TomlConfigSettingsSource):
+    """The settings file, without the keys another settings model owns."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path, others: frozenset[str]):
+        self._others = others  # read by _read_file, which the base's __init__ calls
+        super().__init__(settings_cls, path)
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        data = super()._read_file(file_path)
+        return {k: v for k, v in data.items() if k not in self._others}
+
+
+class Settings(SettingsModel):
     assignment: Path | None = Field(
         None, description="assignment.toml (or its folder); default: the installed assignment"
     )
@@ -64,79 +106,6 @@ class Settings(BaseSettings):
     settings_file: Path | None = Field(
         None, description="a TOML file of settings (environment variables take precedence)"
     )
-    # The web service (grader serve / server.py).
-    host: str = Field(
-        "127.0.0.1", description="web service: address to listen on", json_schema_extra=WEB
-    )
-    port: int = Field(
-        8000, ge=0, le=65535, description="web service: port to listen on", json_schema_extra=WEB
-    )
-    data_dir: Path = Field(
-        Path("grader-data"),
-        description="web service: folder for uploads, database, token",
-        json_schema_extra=WEB,
-    )
-    database_url: str | None = Field(
-        None,
-        description="web service: SQLAlchemy URL; default sqlite in the data folder",
-        json_schema_extra=WEB,
-    )
-    instructor_token: SecretStr | None = Field(
-        None,
-        description="web service: the instructor's token; default: generated into a file",
-        json_schema_extra=WEB,
-    )
-    instructor_token_file: Path | None = Field(
-        None,
-        description="web service: where the generated instructor token is kept (0600)",
-        json_schema_extra=WEB,
-    )
-    workers: int = Field(
-        2,
-        ge=0,
-        description="web service: grading threads (0: accept but do not grade)",
-        json_schema_extra=WEB,
-    )
-    queue_max: int = Field(
-        1000,
-        ge=1,
-        description="web service: submissions waiting at most, then 503",
-        json_schema_extra=WEB,
-    )
-    rate_limit_per_minute: int = Field(
-        5,
-        ge=1,
-        description="web service: uploads per student per minute, then 429",
-        json_schema_extra=WEB,
-    )
-    db_busy_timeout_s: float = Field(
-        5.0,
-        gt=0,
-        description="web service: wait this long for a locked database, then 503",
-        json_schema_extra=WEB,
-    )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        path = _SETTINGS_FILE.get()
-        if path is None:
-            return (init_settings, env_settings)
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, path))
-
-    @property
-    def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'grader.db'}"
-
-    @property
-    def resolved_instructor_token_file(self) -> Path:
-        return self.instructor_token_file or self.data_dir / "instructor-token"
 
     def resolved_secret(self) -> str:
         """The secret from GRADER_SECRET or the secret file."""
@@ -158,10 +127,21 @@ class Settings(BaseSettings):
         )
 
 
+SettingsT = TypeVar("SettingsT", bound=SettingsModel)
+
+
 def get_settings(**overrides: Any) -> Settings:
     """Settings from the environment, with ``overrides`` (e.g. from CLI options) on top."""
+    return load_settings(Settings, **overrides)
+
+
+def load_settings(model: type[SettingsT], **overrides: Any) -> SettingsT:
+    """``model`` (:class:`Settings` or a shell's) from the environment and the settings file
+    (``settings_file``, else GRADER_SETTINGS_FILE), with ``overrides`` on top; None is unset."""
     clean = {k: v for k, v in overrides.items() if v is not None}
     named = clean.get("settings_file") or os.environ.get("GRADER_SETTINGS_FILE") or None
+    if "settings_file" not in model.model_fields:
+        clean.pop("settings_file", None)
     path = Path(named) if named else None
     where = ""
     if path is not None:
@@ -169,11 +149,28 @@ def get_settings(**overrides: Any) -> Settings:
         where = f" (settings file {path})"
     token = _SETTINGS_FILE.set(path)
     try:
-        return Settings(**clean)
+        return model(**clean)
     except ValidationError as exc:
         raise ConfigError(f"invalid settings{where}:\n{exc}") from None
     finally:
         _SETTINGS_FILE.reset(token)
+
+
+def shell_settings() -> list[type[SettingsModel]]:
+    """The settings models of the installed shells (:data:`SHELL_SETTINGS`)."""
+    models = []
+    for ref in SHELL_SETTINGS:
+        module_name, _, name = ref.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module_name.startswith(exc.name):
+                raise
+            continue  # the shell is not installed (the student copy)
+        model = getattr(module, name)
+        assert isinstance(model, type) and issubclass(model, SettingsModel), ref
+        models.append(model)
+    return models
 
 
 def _check_settings_file(path: Path) -> None:
@@ -194,7 +191,7 @@ def _check_settings_file(path: Path) -> None:
 def settings_in_effect() -> list[tuple[str, str, str, str]]:
     """(environment variable, value in effect, where it came from, help) for every setting this
     installation uses, nested limits included. Secrets show as ``**********``."""
-    settings = get_settings()
+    models = [get_settings(), *(load_settings(model) for model in shell_settings())]
     named = os.environ.get("GRADER_SETTINGS_FILE") or None
     in_file: dict[str, Any] = {}
     if named:
@@ -202,7 +199,8 @@ def settings_in_effect() -> list[tuple[str, str, str, str]]:
             in_file = tomllib.load(f)
     env = {k.upper() for k in os.environ}
     rows = []
-    for name, field, value, file_value in _fields(settings, in_file):
+    leaves = [leaf for model in models for leaf in _fields(model, in_file)]
+    for name, field, value, file_value in leaves:
         if not _installed(field.json_schema_extra):
             continue
         var = f"GRADER_{name.upper()}"

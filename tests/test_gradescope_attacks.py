@@ -4,9 +4,9 @@ The container is a fake ``/autograder`` tree under tmp_path with the zip's ``sou
 ``submission`` and a ``venv`` made from the system's Python (which every user can read, as in
 Gradescope's image). The venv sees the zip's packages (the grader and the data-only assignment
 package, as ``setup.sh`` installs them) and this project's third-party dependencies, but not
-this project itself: its reference solution is not in the container. ``run_autograder`` runs as root, as
-Gradescope runs it, on the plain backend (bubblewrap cannot start in many containers) and, where
-bubblewrap works here, on the hardened one.
+this project itself: its reference solution is not in the container. ``run_autograder`` runs
+as root, as Gradescope runs it, on the plain backend (bubblewrap cannot start in many
+containers) and, where bubblewrap works here, on the hardened one.
 """
 
 from __future__ import annotations

@@ -5,55 +5,35 @@ plain backend, allowed explicitly."""
 from __future__ import annotations
 
 import sqlite3
-import uuid
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy
-from environment_support import UntrustedGrading, postgres_url
-from fastapi import FastAPI
-from starlette.exceptions import StarletteDeprecationWarning
-from test_web_support import DATA, INSTRUCTOR, SUBMISSIONS, auth, wait_graded, web_settings
+from environment_support import UntrustedGrading
+from test_web_support import (
+    DATABASES,
+    INSTRUCTOR,
+    SUBMISSIONS,
+    TestClient,
+    auth,
+    database_overrides,
+    make_client,
+    service,
+    tokens,
+    upload,
+    wait_graded,
+    web_settings,
+)
 
 from grader.errors import SandboxError, SecretError
 from grader.runner.backend import PlainBackend
 from grader.web.app import create_app
 
-with warnings.catch_warnings():
-    # Starlette ≥ 1.x would like `httpx2` for its test client; `httpx` is what we install.
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
 
-
-def make_client(
-    tmp_path: Path, untrusted: UntrustedGrading, **overrides: Any
-) -> Iterator[TestClient]:
-    settings = web_settings(tmp_path, **(untrusted.settings | overrides))
-    with TestClient(create_app(settings, backend=untrusted.backend())) as client:
-        yield client
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=DATABASES)
 def database(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    """The store under test: the embedded SQLite default, and a fresh PostgreSQL database
-    on the server GRADER_TEST_POSTGRES_URL names (CI starts one)."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    admin_url = postgres_url()
-    assert admin_url is not None  # the postgres marker skips the test otherwise
-    name = f"grader_test_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    url = sqlalchemy.make_url(admin_url).set(database=name)
-    yield {"database_url": url.render_as_string(hide_password=False)}
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from database_overrides(request.param)
 
 
 @pytest.fixture
@@ -69,21 +49,6 @@ def idle(
 ) -> Iterator[TestClient]:
     """A server that accepts but does not grade (no worker threads)."""
     yield from make_client(tmp_path, untrusted, workers=0, **database)
-
-
-def tokens(client: TestClient, *students: str) -> dict[str, str]:
-    store = service(client.app).store
-    return {s: store.add_student(s) for s in students}
-
-
-def service(app: Any) -> Any:
-    assert isinstance(app, FastAPI)
-    return app.state.service
-
-
-def upload(client: TestClient, token: str, path: Path, name: str | None = None) -> Any:
-    files = {"file": (name or path.name, path.read_bytes(), "application/octet-stream")}
-    return client.post("/api/submissions", files=files, headers=auth(token))
 
 
 def test_an_upload_is_stored_before_202_and_graded_on_the_hidden_cases(client: TestClient) -> None:
@@ -105,97 +70,6 @@ def test_an_upload_is_stored_before_202_and_graded_on_the_hidden_cases(client: T
     assert w["status"] == "failed" and w["diagnosis"] == "uses_h_t"
     assert "h_{t−1}" in w["messages"]["en"] and w["messages"]["zh"]
     assert svc.store.get(body["id"]).graded_count == 1
-
-
-BAD_UPLOADS = [
-    # (id, file name, bytes, status, words the message must contain)
-    ("too-large", "big.py", b"#" * ((256 << 10) + 1), 413, "256 KiB"),
-    ("wrong-extension", "answers.txt", b"x = 1\n", 415, ".py or .ipynb"),
-    ("not-utf8", "latin1.py", "x = 'é'\n".encode("latin-1"), 422, "not UTF-8"),
-    ("nul-bytes", "bin.py", b"x = 1\x00\n", 422, "NUL"),
-    ("corrupt-notebook", "corrupt.ipynb", (DATA / "corrupt.ipynb").read_bytes(), 422, "not JSON"),
-    (
-        "json-not-notebook",
-        "nb.ipynb",
-        (DATA / "not_a_notebook.ipynb").read_bytes(),
-        422,
-        "not a Jupyter notebook",
-    ),
-    (
-        "no-code-cells",
-        "nb.ipynb",
-        (DATA / "no_code_cells.ipynb").read_bytes(),
-        422,
-        "no code cells",
-    ),
-    ("empty-notebook", "empty.ipynb", b"", 422, "notebook"),
-]
-
-
-@pytest.mark.parametrize(
-    ("name", "data", "status", "words"),
-    [b[1:] for b in BAD_UPLOADS],
-    ids=[b[0] for b in BAD_UPLOADS],
-)
-def test_a_bad_upload_gets_a_precise_4xx_and_changes_nothing(
-    idle: TestClient, name: str, data: bytes, status: int, words: str
-) -> None:
-    alice = tokens(idle, "alice")["alice"]
-    res = idle.post("/api/submissions", files={"file": (name, data)}, headers=auth(alice))
-    assert res.status_code == status, res.text
-    assert words in res.json()["detail"]
-    assert idle.get("/api/submissions", headers=auth(alice)).json() == []
-    assert not list(service(idle.app).uploads.root.rglob("*.*"))
-
-
-MALFORMED = [
-    # (id, headers, body, status)
-    ("not-multipart", {"Content-Type": "application/json"}, b"{}", 415),
-    ("broken-multipart", {"Content-Type": "multipart/form-data; boundary=xx"}, b"garbage", 400),
-    (
-        "no-file-field",
-        {"Content-Type": "multipart/form-data; boundary=xx"},
-        b'--xx\r\nContent-Disposition: form-data; name="other"\r\n\r\nhi\r\n--xx--\r\n',
-        422,
-    ),
-    (
-        "lying-content-length",
-        {"Content-Type": "multipart/form-data; boundary=xx", "Content-Length": "10"},
-        b"x" * 10,
-        400,
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("headers", "body", "status"), [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED]
-)
-def test_a_malformed_body_is_a_4xx(
-    idle: TestClient, headers: dict[str, str], body: bytes, status: int
-) -> None:
-    alice = tokens(idle, "alice")["alice"]
-    res = idle.post("/api/submissions", content=body, headers=auth(alice) | headers)
-    assert res.status_code == status, res.text
-    assert idle.get("/api/submissions", headers=auth(alice)).json() == []
-
-
-def test_the_size_limit_holds_for_a_streamed_body_without_content_length(idle: TestClient) -> None:
-    alice = tokens(idle, "alice")["alice"]
-    boundary = b"bnd"
-    head = b'--bnd\r\nContent-Disposition: form-data; name="file"; filename="a.py"\r\n\r\n'
-
-    def chunks() -> Iterator[bytes]:
-        yield head
-        for _ in range(64):  # 4 MiB, far over the limit
-            yield b"#" * (64 << 10)
-        yield b"\r\n--" + boundary + b"--\r\n"
-
-    res = idle.post(
-        "/api/submissions",
-        content=chunks(),
-        headers=auth(alice) | {"Content-Type": "multipart/form-data; boundary=bnd"},
-    )
-    assert res.status_code == 413
 
 
 def test_tokens_decide_who_sees_what(idle: TestClient) -> None:
@@ -282,13 +156,13 @@ def test_gradebook_has_best_and_latest_and_regrade_grades_again(client: TestClie
 def test_the_instructor_token_is_generated_once_into_an_owner_only_file(
     tmp_path: Path, untrusted: UntrustedGrading, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = web_settings(tmp_path, instructor_token=None, workers=0, **untrusted.settings)
-    create_app(settings, backend=untrusted.backend())
-    path = settings.resolved_instructor_token_file
+    settings, web = web_settings(tmp_path, instructor_token=None, workers=0, **untrusted.settings)
+    create_app(settings, web, backend=untrusted.backend())
+    path = web.resolved_instructor_token_file
     token = path.read_text().strip()
     assert path.stat().st_mode & 0o777 == 0o600
     assert token in capsys.readouterr().err
-    app = create_app(settings, backend=untrusted.backend())
+    app = create_app(settings, web, backend=untrusted.backend())
     assert token not in capsys.readouterr().err
     with TestClient(app) as client:
         assert client.get("/api/gradebook.csv", headers=auth(token)).status_code == 200
@@ -299,10 +173,10 @@ def test_the_service_refuses_to_start_without_a_secret_or_confinement(
 ) -> None:
     no_secret = web_settings(tmp_path, secret=None, **untrusted.settings)
     with pytest.raises(SecretError, match="GRADER_SECRET"):
-        create_app(no_secret, backend=untrusted.backend())
+        create_app(*no_secret, backend=untrusted.backend())
     with pytest.raises(SandboxError, match="--allow-unconfined"):
-        create_app(web_settings(tmp_path), backend=PlainBackend())
-    create_app(web_settings(tmp_path, allow_unconfined=True), backend=PlainBackend())
+        create_app(*web_settings(tmp_path), backend=PlainBackend())
+    create_app(*web_settings(tmp_path, allow_unconfined=True), backend=PlainBackend())
 
 
 def test_a_locked_database_is_a_503_and_loses_nothing(

@@ -19,9 +19,15 @@ from grader.web.app import create_app
 @pytest.mark.slow
 def test_no_request_makes_a_server_error(tmp_path: Path, untrusted: UntrustedGrading) -> None:
     # No grading threads: the fuzz is about requests; grading is tested in test_web_api.
-    limits = {"workers": 0, "rate_limit_per_minute": 100_000, "queue_max": 100_000}
+    limits = {
+        "workers": 0,
+        "rate_limit_per_minute": 100_000,
+        "queue_max": 100_000,
+        "max_pending_per_student": 100_000,
+        "max_stored_kb_per_student": 1 << 30,
+    }
     app = create_app(
-        web_settings(tmp_path, **limits, **untrusted.settings), backend=untrusted.backend()
+        *web_settings(tmp_path, **limits, **untrusted.settings), backend=untrusted.backend()
     )
     student = app.state.service.store.add_student("fuzz-student")
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -42,7 +42,12 @@ def test_sigkill_mid_grading_loses_nothing_and_grades_each_once(
     tokens = add_students(data, "alice", "bob", "carol")
     db = data / "grader.db"
     log = tmp_path / "server.log"
-    env = {"GRADER_WORKERS": "1", "GRADER_RATE_LIMIT_PER_MINUTE": "1000", **untrusted.env}
+    env = {
+        "GRADER_WORKERS": "1",
+        "GRADER_RATE_LIMIT_PER_MINUTE": "1000",
+        "GRADER_MAX_PENDING_PER_STUDENT": "1000",
+        **untrusted.env,
+    }
     accepted: list[int] = []
     stop = threading.Event()
 

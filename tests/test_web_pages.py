@@ -23,8 +23,8 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 @pytest.fixture
 def client(tmp_path: Path, untrusted: UntrustedGrading) -> Iterator[TestClient]:
-    settings = web_settings(tmp_path, workers=0, **untrusted.settings)
-    with TestClient(create_app(settings, backend=untrusted.backend())) as client:
+    settings, web = web_settings(tmp_path, workers=0, **untrusted.settings)
+    with TestClient(create_app(settings, web, backend=untrusted.backend())) as client:
         yield client
 
 

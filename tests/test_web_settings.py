@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_web_support import DATA, ROOT, server_env
+from test_web_support import DATA, INSTRUCTOR, ROOT, server_env
 
 from grader.errors import ConfigError
 from grader.settings import get_settings
+from grader.web.settings import get_web_settings
 
 
 def grader(
@@ -30,56 +31,79 @@ def grader(
     )
 
 
-def test_a_settings_file_is_read_and_the_environment_wins(
+def test_one_settings_file_holds_the_core_and_the_web_settings_and_the_environment_wins(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "grader.toml"
     path.write_text(
-        'port = 9001\nworkers = 3\ndatabase_url = "sqlite:///x.db"\n[limits]\ncpu_s = 4\n'
+        'lang = "zh"\nport = 9001\nworkers = 3\ndatabase_url = "sqlite:///x.db"\n'
+        "max_pending_per_student = 7\n[limits]\ncpu_s = 4\n"
     )
     monkeypatch.setenv("GRADER_SETTINGS_FILE", str(path))
     monkeypatch.setenv("GRADER_WORKERS", "5")
-    settings = get_settings()
-    assert (settings.port, settings.workers, settings.limits.cpu_s) == (9001, 5, 4)
-    assert settings.resolved_database_url == "sqlite:///x.db"
-    assert get_settings(port=1).port == 1
+    monkeypatch.setenv("GRADER_MAX_STORED_KB_PER_STUDENT", "64")
+    settings, web = get_settings(), get_web_settings()
+    assert (settings.lang, settings.limits.cpu_s) == ("zh", 4)
+    assert (web.port, web.workers, web.max_pending_per_student) == (9001, 5, 7)
+    assert web.max_stored_kb_per_student == 64
+    assert web.resolved_database_url == "sqlite:///x.db"
+    assert get_web_settings(port=1).port == 1
+    assert not hasattr(settings, "port") and not hasattr(web, "lang")  # each holds its own
 
 
 BAD_FILES = [
-    # (id, file content or None for a missing file, words of the message)
-    ("missing", None, "does not exist"),
-    ("not-toml", "port = = 1\n", "not valid TOML"),
-    ("unknown-setting", "prot = 1\n", "Extra inputs are not permitted"),
-    ("wrong-type", 'port = "eighty"\n', "port"),
+    # (id, file content or None for a missing file, the settings that refuse it, words)
+    ("missing", None, "both", "does not exist"),
+    ("not-toml", "port = = 1\n", "both", "not valid TOML"),
+    ("unknown-setting", "prot = 1\n", "both", "Extra inputs are not permitted"),
+    ("wrong-type-web", 'port = "eighty"\n', "web", "port"),
+    ("wrong-type-core", "max_source_kb = 0\n", "core", "max_source_kb"),
 ]
+LOADERS = {"core": [get_settings], "web": [get_web_settings]}
+LOADERS["both"] = LOADERS["core"] + LOADERS["web"]
 
 
 @pytest.mark.parametrize(
-    ("content", "words"), [b[1:] for b in BAD_FILES], ids=[b[0] for b in BAD_FILES]
+    ("content", "which", "words"), [b[1:] for b in BAD_FILES], ids=[b[0] for b in BAD_FILES]
 )
 def test_a_bad_settings_file_is_named_in_a_clear_message(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, words: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, which: str, words: str
 ) -> None:
     path = tmp_path / "grader.toml"
     if content is not None:
         path.write_text(content)
     monkeypatch.setenv("GRADER_SETTINGS_FILE", str(path))
-    with pytest.raises(ConfigError, match=words) as info:
-        get_settings()
-    assert str(path) in str(info.value)
+    for load in LOADERS[which]:
+        with pytest.raises(ConfigError, match=words) as info:
+            load()
+        assert str(path) in str(info.value)
+    for load in set(LOADERS["both"]) - set(LOADERS[which]):
+        load()  # the other one's key is not this one's business
 
 
 def test_grader_settings_lists_the_web_settings(tmp_path: Path) -> None:
-    out = grader("settings", env=server_env(tmp_path)).stdout
+    path = tmp_path / "grader.toml"
+    path.write_text("port = 9001\nmax_pending_per_student = 7\n")
+    env = server_env(tmp_path, GRADER_SETTINGS_FILE=str(path), GRADER_QUEUE_MAX="12")
+    proc = grader("settings", env=env)
+    assert proc.returncode == 0, proc.stderr
+    rows = {line.split()[0]: line.split(maxsplit=2)[1:] for line in proc.stdout.splitlines()}
     for name in (
         "GRADER_DATABASE_URL",
         "GRADER_SETTINGS_FILE",
         "GRADER_RATE_LIMIT_PER_MINUTE",
-        "GRADER_QUEUE_MAX",
+        "GRADER_MAX_STORED_KB_PER_STUDENT",
         "GRADER_WORKERS",
         "GRADER_INSTRUCTOR_TOKEN",
+        "GRADER_HOST",
     ):
-        assert name in out
+        assert name in rows
+    assert rows["GRADER_PORT"][0] == "9001" and rows["GRADER_PORT"][1].startswith("settings file")
+    assert rows["GRADER_MAX_PENDING_PER_STUDENT"][1].startswith("settings file")
+    assert rows["GRADER_QUEUE_MAX"][0] == "12"
+    assert rows["GRADER_QUEUE_MAX"][1].startswith("environment")
+    assert rows["GRADER_INSTRUCTOR_TOKEN"][0] == "**********"
+    assert INSTRUCTOR not in proc.stdout
 
 
 def read_tokens(path: Path) -> dict[str, str]:
@@ -123,7 +147,7 @@ def test_roster_import_add_and_revoke(tmp_path: Path) -> None:
 
     from grader.web.roster import open_store
 
-    store = open_store(get_settings(data_dir=tmp_path / "data"))
+    store = open_store(get_web_settings(data_dir=tmp_path / "data"))
     assert store.student_for_token(new["alice"]) == "alice"
     assert store.student_for_token(tokens["alice"]) is None  # rotated away
     assert store.student_for_token(added.stdout.strip()) is None  # revoked
@@ -176,3 +200,16 @@ def test_web_cli_imports_only_typer_at_load_time() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_the_tokens_file_is_formula_safe_and_tokens_survive_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grader.web import store
+    from grader.web.roster import write_tokens
+
+    drawn = iter(["-starts-like-a-formula", "safe-token"])
+    monkeypatch.setattr(store.secrets, "token_urlsafe", lambda n: next(drawn))
+    assert store.new_token() == "safe-token"  # never a token a spreadsheet would evaluate
+    write_tokens(tmp_path / "t.csv", [("=HYPERLINK(1)", "safe-token"), ("bob", "x-y")])
+    assert read_tokens(tmp_path / "t.csv") == {"'=HYPERLINK(1)": "safe-token", "bob": "x-y"}

@@ -206,8 +206,7 @@ def grade_in_container(root: Path) -> dict[str, Any]:
         if not (backend.confined or getattr(backend, "drop_privileges", False)):
             raise SandboxError(
                 "neither bubblewrap nor a uid of the job's own works in this container, so "
-                "student code would run as root beside results.json: "
-                + "; ".join(grader.notes)
+                "student code would run as root beside results.json: " + "; ".join(grader.notes)
             )
         functions = [p.function for p in grader.assignment.parts]
         sub = one_student(root / "submission", "you", functions)

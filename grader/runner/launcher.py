@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from grader.runner.limits import Limits
 
+
 class Launcher:
     """Starts and closes the children of one backend (see the module docstring)."""
 

@@ -4,8 +4,8 @@ store: blocking calls run in the thread pool, never on the event loop."""
 from __future__ import annotations
 
 import functools
-import math
-from datetime import datetime, timedelta
+import hashlib
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request
@@ -13,18 +13,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from grader.errors import SubmissionFileError
 from grader.report import GradeReport
-from grader.source import source_from_bytes
 from grader.web.auth import Caller, caller, instructor, student
 from grader.web.gradebook import gradebook_csv
+from grader.web.limits import QueueFull, QuotaExceeded, UploadLimits, UploadRefused
+from grader.web.settings import WebSettings
 from grader.web.store import SubmissionRecord
-from grader.web.upload import BODY_SCHEMA, read_upload
+from grader.web.upload import BODY_SCHEMA, check_source, read_upload
 
 router = APIRouter()
 #: Ids are 64-bit integers in every database; a larger one is a 422, not a server error.
 SQL_INT_MAX = 2**63 - 1
-RATE_WINDOW = timedelta(minutes=1)
 Status = Literal["queued", "running", "done", "error"]
 
 
@@ -74,6 +73,23 @@ def _service(request: Request) -> Any:
     return request.app.state.service
 
 
+def upload_limits(web: WebSettings) -> UploadLimits:
+    return UploadLimits(
+        per_minute=web.rate_limit_per_minute,
+        pending_per_student=web.max_pending_per_student,
+        stored_bytes_per_student=web.max_stored_kb_per_student << 10,
+        queue_max=web.queue_max,
+    )
+
+
+def refused(exc: UploadRefused) -> HTTPException:
+    """The answer to a refused upload: 413 past the storage cap, 503 when the whole queue is
+    full, 429 for the student's own rate or pending caps."""
+    status = 413 if isinstance(exc, QuotaExceeded) else 503 if isinstance(exc, QueueFull) else 429
+    headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
+    return HTTPException(status, str(exc), headers=headers)
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid token"},
     403: {"description": "not allowed with this token"},
@@ -88,10 +104,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     responses={
         **ERRORS,
         400: {"description": "malformed multipart body"},
-        413: {"description": "file too large"},
+        413: {"description": "file too large, or your stored submissions would pass the cap"},
         415: {"description": "not a .py or .ipynb file"},
-        422: {"description": "not UTF-8, or a broken notebook"},
-        429: {"description": "too many uploads: see Retry-After"},
+        422: {"description": "empty, not UTF-8, a broken notebook, or a bad file name"},
+        429: {"description": "too many uploads, or too many waiting: see Retry-After"},
         503: {"description": "queue full or database busy: see Retry-After"},
     },
 )
@@ -99,29 +115,26 @@ async def submit(request: Request, who: Annotated[Caller, Depends(student)]) -> 
     """Upload a submission (multipart field ``file``). It is stored before the 202 answer and
     graded later on the hidden cases: poll ``GET /api/submissions/{id}``."""
     service = _service(request)
-    settings = service.settings
     assert who.student is not None
-    recent = await run_in_threadpool(service.store.recent_uploads, who.student, RATE_WINDOW)
-    if len(recent) >= settings.rate_limit_per_minute:
-        wait = recent[0] + RATE_WINDOW - service.store.now()
-        retry = max(1, math.ceil(wait.total_seconds()))
-        raise HTTPException(
-            429,
-            f"at most {settings.rate_limit_per_minute} uploads a minute: try again in {retry} s",
-            headers={"Retry-After": str(retry)},
-        )
-    if await run_in_threadpool(service.store.pending_count) >= settings.queue_max:
-        raise HTTPException(
-            503, "the grading queue is full: try again shortly", headers={"Retry-After": "30"}
-        )
-    limit = settings.max_source_kb << 10
-    filename, data = await read_upload(request, limit)
+    limits = upload_limits(service.web)
     try:
-        await run_in_threadpool(source_from_bytes, filename, data)
-    except SubmissionFileError as exc:
-        raise HTTPException(422, str(exc)) from None
-    digest = await run_in_threadpool(service.uploads.save, data)
-    sub_id = await run_in_threadpool(service.store.add_submission, who.student, filename, digest)
+        # An early answer, before the body is read; the decision is add_submission's.
+        await run_in_threadpool(service.store.admission, who.student, limits)
+        filename, data = await read_upload(request, service.settings.max_source_kb << 10)
+        await run_in_threadpool(check_source, filename, data)
+        sub_id = await run_in_threadpool(
+            functools.partial(
+                service.store.add_submission,
+                who.student,
+                filename,
+                hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                limits=limits,
+                save=functools.partial(service.uploads.save, data),
+            )
+        )
+    except UploadRefused as exc:
+        raise refused(exc) from None
     service.pool.wake()
     return Accepted(id=sub_id)
 
@@ -193,7 +206,7 @@ async def regrade(
     if only is not None and only not in await run_in_threadpool(service.store.students):
         raise HTTPException(404, f"no student {only!r} in the roster")
     count = await run_in_threadpool(service.store.requeue_finished, only)
-    for _i in range(service.settings.workers):
+    for _i in range(service.web.workers):
         service.pool.wake()
     return Regraded(requeued=count)
 

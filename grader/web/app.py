@@ -7,6 +7,7 @@ URL) fails here, before the server listens, with a message that says how to fix 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,18 +15,20 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from grader.assignment import HOMEWORK_FILES, Assignment, load_assignment
-from grader.cases import load_case_set
+from grader.assignment import HOMEWORK_FILES, Assignment
+from grader.core import Grader
 from grader.errors import AssignmentError
 from grader.runner.backend import SandboxBackend
-from grader.runner.select import choose_backend, require_confined
 from grader.settings import Settings, get_settings
 from grader.version import __version__
 from grader.web.auth import instructor_token
 from grader.web.db import make_engine
+from grader.web.settings import WebSettings, get_web_settings
 from grader.web.store import Store, StoreBusyError
 from grader.web.uploads import Uploads
-from grader.web.workers import WorkerPool, sandbox_grader
+from grader.web.workers import WorkerPool
+
+log = logging.getLogger("grader.web")
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Service:
     """What the routes use, kept on ``app.state.service``."""
 
     settings: Settings
+    web: WebSettings
     store: Store
     uploads: Uploads
     pool: WorkerPool
@@ -42,35 +46,41 @@ class Service:
 
 
 def create_app(
-    settings: Settings | None = None, *, backend: SandboxBackend | None = None
+    settings: Settings | None = None,
+    web: WebSettings | None = None,
+    *,
+    backend: SandboxBackend | None = None,
 ) -> FastAPI:
     """The web service. ``backend`` defaults to the probed best one; plain needs
     ``allow_unconfined``. Grading threads start with the app's lifespan."""
     from grader.web import api, pages
 
     settings = settings or get_settings()
-    secret = settings.resolved_secret()
-    assignment = load_assignment(settings.assignment)
-    hidden = load_case_set(assignment, "hidden", secret)
-    backend = backend or choose_backend(settings, probe=True, warm=True)
-    require_confined(backend, settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url, busy_timeout_s=settings.db_busy_timeout_s)
-    store = Store(engine)
-    uploads = Uploads(settings.data_dir / "uploads")
-    token = instructor_token(settings)
-    pool = WorkerPool(
-        store, uploads, sandbox_grader(settings, assignment, hidden, backend), settings.workers
-    )
-    service = Service(
-        settings=settings,
-        store=store,
-        uploads=uploads,
-        pool=pool,
-        instructor_hash=hashlib.sha256(token.encode()).hexdigest(),
-        parts=[p.name for p in assignment.parts],
-        homework=_homework(assignment),
-    )
+    web = web or get_web_settings()
+    grader = Grader(settings, case_set="hidden", untrusted=True, warm=True, backend=backend)
+    for note in grader.notes:
+        log.warning("%s", note)
+    try:
+        assignment = grader.assignment
+        web.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(web.resolved_database_url, busy_timeout_s=web.db_busy_timeout_s)
+        store = Store(engine)
+        uploads = Uploads(web.data_dir / "uploads")
+        token = instructor_token(web)
+        pool = WorkerPool(store, uploads, grader, web.workers)
+        service = Service(
+            settings=settings,
+            web=web,
+            store=store,
+            uploads=uploads,
+            pool=pool,
+            instructor_hash=hashlib.sha256(token.encode()).hexdigest(),
+            parts=[p.name for p in assignment.parts],
+            homework=_homework(assignment),
+        )
+    except BaseException:
+        grader.close()  # its warm pool: nothing else will stop it
+        raise
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -79,6 +89,7 @@ def create_app(
             yield
         finally:
             pool.stop()
+            grader.close()
             engine.dispose()
 
     app = FastAPI(

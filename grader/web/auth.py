@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from grader.settings import Settings
+from grader.web.settings import WebSettings
 from grader.web.store import hash_token, new_token
 
 bearer = HTTPBearer(auto_error=False, description="a student's token, or the instructor's")
@@ -64,7 +64,7 @@ async def student(who: Annotated[Caller, Depends(caller)]) -> Caller:
     return who
 
 
-def instructor_token(settings: Settings) -> str:
+def instructor_token(settings: WebSettings) -> str:
     """GRADER_INSTRUCTOR_TOKEN, or the token kept in the token file (generated on first start,
     readable only by its owner, and printed that once)."""
     if settings.instructor_token is not None and settings.instructor_token.get_secret_value():

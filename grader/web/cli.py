@@ -1,6 +1,7 @@
 """CLI commands of the web service (registered on the main app by grader.cli).
 
-``grader serve`` turns its options into settings and hands them to one ``create_app``;
+``grader serve`` turns its options into the core's and the service's settings and hands them
+to one ``create_app``;
 ``grader roster import|add|revoke`` manage students' tokens. Only typer and the standard
 library are imported here at load time.
 """
@@ -27,11 +28,24 @@ DbOpt = Annotated[
 
 
 def _settings(**overrides: Any) -> Any:
+    """The core's settings (grading), or a usage error."""
     from grader.errors import GraderError
     from grader.settings import get_settings
 
     try:
         return get_settings(**overrides)
+    except GraderError as exc:
+        raise fail(str(exc)) from None
+
+
+def _web_settings(**overrides: Any) -> Any:
+    """The web service's settings (where it listens and keeps data, its caps), or a usage
+    error."""
+    from grader.errors import GraderError
+    from grader.web.settings import get_web_settings
+
+    try:
+        return get_web_settings(**overrides)
     except GraderError as exc:
         raise fail(str(exc)) from None
 
@@ -57,20 +71,15 @@ def serve(
     from grader.errors import GraderError
     from grader.web.app import create_app
 
-    settings = _settings(
-        host=host,
-        port=port,
-        workers=workers,
-        data_dir=data_dir,
-        database_url=database_url,
-        secret_file=secret_file,
-        allow_unconfined=allow_unconfined or None,
+    settings = _settings(secret_file=secret_file, allow_unconfined=allow_unconfined or None)
+    web = _web_settings(
+        host=host, port=port, workers=workers, data_dir=data_dir, database_url=database_url
     )
     try:
-        app = create_app(settings)
+        app = create_app(settings, web)
     except GraderError as exc:
         raise fail(str(exc)) from None
-    uvicorn.run(app, host=settings.host, port=settings.port)
+    uvicorn.run(app, host=web.host, port=web.port)
 
 
 @roster_app.command("import")
@@ -87,9 +96,9 @@ def roster_import(
     from grader.errors import GraderError
     from grader.web.roster import open_store, read_roster, write_tokens
 
-    settings = _settings(data_dir=data_dir, database_url=database_url)
+    web = _web_settings(data_dir=data_dir, database_url=database_url)
     try:
-        change = open_store(settings).import_roster(read_roster(csv_file), rotate=rotate)
+        change = open_store(web).import_roster(read_roster(csv_file), rotate=rotate)
     except GraderError as exc:
         raise fail(str(exc)) from None
     write_tokens(out, change.issued + change.rotated)
@@ -115,9 +124,9 @@ def roster_add(
     from grader.errors import GraderError
     from grader.web.roster import open_store
 
-    settings = _settings(data_dir=data_dir, database_url=database_url)
+    web = _web_settings(data_dir=data_dir, database_url=database_url)
     try:
-        token = open_store(settings).add_student(student.strip(), rotate=rotate)
+        token = open_store(web).add_student(student.strip(), rotate=rotate)
     except GraderError as exc:
         raise fail(str(exc)) from None
     typer.echo(token)
@@ -133,9 +142,9 @@ def roster_revoke(
     from grader.errors import GraderError
     from grader.web.roster import open_store
 
-    settings = _settings(data_dir=data_dir, database_url=database_url)
+    web = _web_settings(data_dir=data_dir, database_url=database_url)
     try:
-        open_store(settings).revoke(student.strip())
+        open_store(web).revoke(student.strip())
     except GraderError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"revoked the token of {student}")

@@ -3,6 +3,15 @@
 Only portable constructs: the same models run on the embedded SQLite default and on
 PostgreSQL (``GRADER_DATABASE_URL=postgresql+psycopg://...``). SQLite-only pragmas (WAL,
 busy_timeout) are applied behind a dialect check.
+
+On SQLite, SQLAlchemy (not the sqlite3 module, which would begin only at the first write)
+emits each transaction's BEGIN: ``BEGIN IMMEDIATE``, which takes the write lock before the
+first read, so that a check and the write it decides are one step; a connection with the
+:data:`READ_ONLY` execution option begins a plain (deferred) transaction and never waits for a
+writer. On PostgreSQL a transaction that must be atomic locks the rows it decides on.
+
+There are no migrations: ``create_all`` makes missing tables, and a column added since a
+database was made is added when the engine is made (:data:`ADDED_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -22,10 +32,13 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 STATUSES = ("queued", "running", "done", "error")
+#: Execution option: this connection only reads (on SQLite: BEGIN, not BEGIN IMMEDIATE).
+READ_ONLY = "grader_read_only"
 
 
 class Base(DeclarativeBase):
@@ -54,6 +67,8 @@ class Submission(Base):
     student: Mapped[str] = mapped_column(ForeignKey("students.id"))
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
+    #: Bytes of the upload; None in rows written before the column existed.
+    size: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -68,8 +83,14 @@ class Submission(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+#: (table, column, SQL type) of columns added after the first release, added to an existing
+#: database by :func:`make_engine`; its rows hold NULL there.
+ADDED_COLUMNS = (("submissions", "size", "INTEGER"),)
+
+
 def make_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
-    """An engine for ``url`` with the tables created; SQLite gets WAL and a busy timeout."""
+    """An engine for ``url`` with the tables (and any column added since) created; SQLite gets
+    WAL, a busy timeout, and BEGIN IMMEDIATE for every transaction but the read-only ones."""
     is_sqlite = url.startswith("sqlite")
     connect_args: dict[str, Any] = (
         {"timeout": busy_timeout_s, "check_same_thread": False} if is_sqlite else {}
@@ -79,6 +100,8 @@ def make_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # The documented recipe: sqlite3 emits no BEGIN of its own; _begin below does.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
@@ -86,5 +109,23 @@ def make_engine(url: str, *, busy_timeout_s: float = 5.0) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Connection) -> None:
+            read_only = connection.get_execution_options().get(READ_ONLY, False)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
     Base.metadata.create_all(engine)
+    _add_columns(engine)
     return engine
+
+
+def _add_columns(engine: Engine) -> None:
+    """Add the :data:`ADDED_COLUMNS` an existing database lacks. The check and the ALTER are
+    one transaction (immediate on SQLite; IF NOT EXISTS on PostgreSQL), so two processes
+    opening the same old database at once both succeed."""
+    with engine.begin() as conn:
+        for table, column, sql_type in ADDED_COLUMNS:
+            if column in {c["name"] for c in inspect(conn).get_columns(table)}:
+                continue
+            guard = "IF NOT EXISTS " if engine.dialect.name == "postgresql" else ""
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {guard}{column} {sql_type}")

@@ -6,13 +6,14 @@ import csv
 import os
 from pathlib import Path
 
+from grader.csvfile import CsvWriter
 from grader.errors import ConfigError
-from grader.settings import Settings
 from grader.web.db import make_engine
+from grader.web.settings import WebSettings
 from grader.web.store import Store
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: WebSettings) -> Store:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return Store(
         make_engine(settings.resolved_database_url, busy_timeout_s=settings.db_busy_timeout_s)
@@ -49,7 +50,8 @@ def write_tokens(path: Path, tokens: list[tuple[str, str]]) -> None:
     """student,token rows, in a file created readable by its owner only."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(fd, 0o600)
+    writer = CsvWriter()  # the ids as text, formula-safe; tokens never start with "-"
+    writer.writerow(["student", "token"])
+    writer.writerows(tokens)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["student", "token"])
-        writer.writerows(tokens)
+        f.write(writer.getvalue())

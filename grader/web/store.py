@@ -1,8 +1,10 @@
-"""Students, tokens and submissions in the database; the atomic claim of a queued job.
+"""Students, tokens and submissions in the database; the atomic claim of a queued job and the
+atomic decision to accept an upload (see :mod:`grader.web.limits`).
 
-Every write is one short transaction. A locked SQLite database is waited for (busy_timeout),
-then retried a few times; if it stays locked, :class:`StoreBusyError` reaches the API as a 503
-and nothing was changed.
+Every write is one short transaction (BEGIN IMMEDIATE on SQLite, see :mod:`grader.web.db`);
+reads take no write lock. A locked SQLite database is waited for (busy_timeout), then retried
+a few times; if it stays locked, :class:`StoreBusyError` reaches the API as a 503 and nothing
+was changed.
 """
 
 from __future__ import annotations
@@ -15,15 +17,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, case, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from grader.errors import ConfigError, GraderError
-from grader.web.db import Student, Submission
+from grader.web.db import READ_ONLY, Student, Submission
+from grader.web.limits import PENDING, RATE_WINDOW, UploadLimits, Usage, admit
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,7 +38,11 @@ class StoreBusyError(GraderError):
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    """A student's token: never starting with "-", which a spreadsheet would read as a formula
+    in the tokens CSV (and the CSV writer would neutralise, changing the token)."""
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
 
 
 def hash_token(token: str) -> str:
@@ -113,10 +120,19 @@ class Store:
         self.engine = engine
         self.now = now
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        """A transaction that only reads: on SQLite it never waits for a writer."""
+        with self._read_sessions.begin() as session:
             yield session
 
     # -- students and tokens -------------------------------------------------------------
@@ -188,7 +204,7 @@ class Store:
     @_retrying
     def student_for_token(self, token: str) -> str | None:
         digest = hash_token(token)
-        with self._tx() as s:
+        with self._read() as s:
             row = s.execute(
                 select(Student.id, Student.token_hash).where(
                     Student.token_hash == digest, Student.revoked.is_(False)
@@ -200,42 +216,61 @@ class Store:
 
     @_retrying
     def students(self) -> list[str]:
-        with self._tx() as s:
+        with self._read() as s:
             return list(s.scalars(select(Student.id).order_by(Student.id)))
 
     # -- submissions ----------------------------------------------------------------------
 
     @_retrying
-    def recent_uploads(self, student: str, window: timedelta) -> list[datetime]:
-        """When ``student`` submitted within the last ``window``, oldest first."""
-        since = self.now() - window
-        with self._tx() as s:
-            times = s.scalars(
-                select(Submission.submitted_at)
-                .where(Submission.student == student, Submission.submitted_at > since)
-                .order_by(Submission.submitted_at)
-            )
-            return [_aware(t) for t in times]
-
-    @_retrying
     def pending_count(self) -> int:
-        with self._tx() as s:
+        with self._read() as s:
             count = s.scalar(
-                select(func.count())
-                .select_from(Submission)
-                .where(Submission.status.in_(("queued", "running")))
+                select(func.count()).select_from(Submission).where(Submission.status.in_(PENDING))
             )
         return int(count or 0)
 
     @_retrying
-    def add_submission(self, student: str, filename: str, sha256: str) -> int:
+    def admission(self, student: str, limits: UploadLimits) -> None:
+        """Raise the refusal an upload by ``student`` would meet now, whatever its size: an
+        early answer, before the upload is read. :meth:`add_submission` decides."""
+        with self._read() as s:
+            now = self.now()
+            admit(self._usage(s, student, now), limits, 0, now)
+
+    @_retrying
+    def add_submission(
+        self,
+        student: str,
+        filename: str,
+        sha256: str,
+        *,
+        size: int,
+        limits: UploadLimits | None = None,
+        save: Callable[[], object] | None = None,
+    ) -> int:
+        """Queue a submission; its id. With ``limits``, whether the student may is decided in
+        the same transaction, before anything is written: an :class:`UploadRefused` otherwise.
+        ``save`` (which stores the upload's bytes) runs once the upload is admitted and before
+        its row is written, so that a refused upload is not kept and an accepted one has its
+        bytes on disk whenever the server is killed."""
         with self._tx() as s:
+            if limits is not None:
+                # One decision at a time per student: PostgreSQL locks their row until commit
+                # (a concurrent upload waits here, then counts this one). On SQLite, FOR UPDATE
+                # is not emitted: the transaction holds the write lock already (BEGIN IMMEDIATE).
+                s.execute(select(Student.id).where(Student.id == student).with_for_update())
+            now = self.now()  # read under the lock: the window counts every earlier upload
+            if limits is not None:
+                admit(self._usage(s, student, now), limits, size, now)
+            if save is not None:
+                save()
             row = Submission(
                 student=student,
                 filename=filename,
                 sha256=sha256,
+                size=size,
                 status="queued",
-                submitted_at=self.now(),
+                submitted_at=now,
                 attempts=0,
                 graded_count=0,
             )
@@ -243,9 +278,29 @@ class Store:
             s.flush()
             return row.id
 
+    def _usage(self, s: Session, student: str, now: datetime) -> Usage:
+        recent = Submission.submitted_at > now - RATE_WINDOW
+        pending = Submission.status.in_(PENDING)
+        mine = s.execute(
+            select(
+                func.count(case((recent, 1))),
+                func.min(case((recent, Submission.submitted_at))),
+                func.count(case((pending, 1))),
+                func.coalesce(func.sum(Submission.size), 0),  # NULL: stored before sizes were
+            ).where(Submission.student == student)
+        ).one()
+        queued = s.scalar(select(func.count()).select_from(Submission).where(pending))
+        return Usage(
+            recent=int(mine[0]),
+            oldest_recent=_aware(mine[1]) if mine[1] is not None else None,
+            pending=int(mine[2]),
+            stored_bytes=int(mine[3]),
+            queued=int(queued or 0),
+        )
+
     @_retrying
     def get(self, sub_id: int) -> SubmissionRecord | None:
-        with self._tx() as s:
+        with self._read() as s:
             row = s.get(Submission, sub_id)
             return SubmissionRecord.of(row) if row else None
 
@@ -260,7 +315,7 @@ class Store:
             query = query.options(defer(Submission.report))
         if student is not None:
             query = query.where(Submission.student == student)
-        with self._tx() as s:
+        with self._read() as s:
             return [SubmissionRecord.of(r, with_report=with_reports) for r in s.scalars(query)]
 
     # -- the queue -------------------------------------------------------------------------

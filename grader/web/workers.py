@@ -12,13 +12,7 @@ import threading
 import time
 from typing import Protocol
 
-from grader.assignment import Assignment
-from grader.cases import CaseSet
-from grader.core import grade_source
 from grader.report import GradeReport
-from grader.runner.backend import SandboxBackend
-from grader.settings import Settings
-from grader.source import source_from_bytes
 from grader.web.store import Store, StoreBusyError, SubmissionRecord
 from grader.web.uploads import Uploads
 
@@ -26,14 +20,15 @@ log = logging.getLogger("grader.web")
 POLL_S = 1.0
 
 
-class Grader(Protocol):
-    """Grades one submission's bytes (the real one: hidden cases, in the sandbox)."""
+class BytesGrader(Protocol):
+    """Grades one submission's bytes: the service's :class:`~grader.core.Grader` (hidden
+    cases, in the sandbox)."""
 
-    def __call__(self, filename: str, data: bytes) -> GradeReport: ...
+    def grade_bytes(self, filename: str, data: bytes) -> GradeReport: ...
 
 
 class WorkerPool:
-    def __init__(self, store: Store, uploads: Uploads, grader: Grader, size: int) -> None:
+    def __init__(self, store: Store, uploads: Uploads, grader: BytesGrader, size: int) -> None:
         self.store, self.uploads, self.grader, self.size = store, uploads, grader, size
         self._wake = threading.Condition()
         self._stopping = threading.Event()
@@ -78,7 +73,7 @@ class WorkerPool:
 
     def _grade(self, job: SubmissionRecord) -> None:
         try:
-            report = self.grader(job.filename, self.uploads.load(job.sha256))
+            report = self.grader.grade_bytes(job.filename, self.uploads.load(job.sha256))
         except Exception as exc:  # a grader fault must not kill the thread or lose the job
             log.exception("grading submission %d failed", job.id)
             outcome: dict[str, object] = {"error": f"{type(exc).__name__}: {exc}"}
@@ -97,20 +92,3 @@ class WorkerPool:
                 if self._stopping.is_set():
                     return  # still `running`: re-queued at the next start
                 time.sleep(0.5)
-
-
-def sandbox_grader(
-    settings: Settings, assignment: Assignment, case_set: CaseSet, backend: SandboxBackend
-) -> Grader:
-    """The real grader: the hidden case set, in the chosen sandbox backend."""
-
-    def grade(filename: str, data: bytes) -> GradeReport:
-        return grade_source(
-            source_from_bytes(filename, data),
-            assignment,
-            settings,
-            case_set=case_set,
-            backend=backend,
-        )
-
-    return grade
