@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -14,6 +13,7 @@ import jsonschema
 import numpy as np
 import pytest
 from batch_support import SECRET, SUBMISSIONS, clean_env, grader_cli
+from gradescope_support import build_zip, fake_root, run_autograder
 
 from grader.assignment import load_assignment
 from grader.cases import CaseSet, load_case_set
@@ -52,14 +52,7 @@ RESULTS_SCHEMA = {
 
 @pytest.fixture(scope="module")
 def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("gradescope")
-    (root / "secret.txt").write_text(SECRET)
-    proc = grader_cli(
-        "gradescope", "build", "--out", root / "autograder.zip", "--secret-file",
-        root / "secret.txt", cwd=root, env=clean_env(),
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return root / "autograder.zip"
+    return build_zip(tmp_path_factory.mktemp("gradescope"))
 
 
 def test_zip_holds_the_scripts_the_grader_and_data_but_no_secret_or_reference(
@@ -107,10 +100,7 @@ def test_build_without_a_secret_exits_2(tmp_path: Path) -> None:
 def test_run_autograder_writes_valid_results(
     files: list[str], score: float, failed: int | None, autograder_zip: Path, tmp_path: Path
 ) -> None:
-    root = tmp_path / "autograder"
-    with zipfile.ZipFile(autograder_zip) as zf:
-        zf.extractall(root / "source")
-    (root / "submission").mkdir()
+    root = fake_root(tmp_path, autograder_zip)
     for name in files:
         shutil.copy(SUBMISSIONS / name, root / "submission" / name)
     env = clean_env(
@@ -118,11 +108,7 @@ def test_run_autograder_writes_valid_results(
         PYTHON=sys.executable,
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     )
-    proc = subprocess.run(
-        ["bash", "run_autograder"], cwd=root / "source", env=env, capture_output=True,
-        text=True, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_autograder(root, env)
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(results, RESULTS_SCHEMA)
     assert results["score"] == score
@@ -138,20 +124,12 @@ def test_run_autograder_writes_valid_results(
 def test_of_several_files_the_one_defining_the_functions_is_graded(
     autograder_zip: Path, tmp_path: Path
 ) -> None:
-    root = tmp_path / "autograder"
-    with zipfile.ZipFile(autograder_zip) as zf:
-        zf.extractall(root / "source")
-    (root / "submission").mkdir()
+    root = fake_root(tmp_path, autograder_zip)
     shutil.copy(SUBMISSIONS / "correct_loops.py", root / "submission" / "solution.py")
     scratch = root / "submission" / "scratch.py"
     scratch.write_text("print('trying things out')\n")
     os.utime(scratch, (2e9, 2e9))  # the newest file defines none of the functions
-    env = clean_env(AUTOGRADER_ROOT=str(root), PYTHON=sys.executable)
-    proc = subprocess.run(
-        ["bash", "run_autograder"], cwd=root / "source", env=env, capture_output=True,
-        text=True, timeout=120,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run_autograder(root, clean_env(AUTOGRADER_ROOT=str(root), PYTHON=sys.executable))
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 10
     assert "graded solution.py: defines 7 of 7 functions" in results["output"]
