@@ -149,6 +149,12 @@ def read_regular_file(path: Path, max_bytes: int, *, inside: Path | None = None)
     return b"".join(chunks)
 
 
+def _encodable(text: str) -> str:
+    """``text`` with any lone surrogate (a notebook's JSON can hold "\\udc80") written as its
+    escape: a report quoting it must be writable as UTF-8. In code, the escape means the same."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def source_from_bytes(filename: str, data: bytes) -> Source:
     """A submission's code from its bytes; a name ending in .ipynb is read as a notebook."""
     digest = hashlib.sha256(data).hexdigest()
@@ -175,8 +181,8 @@ def source_from_bytes(filename: str, data: bytes) -> Source:
         return Source(
             filename=filename,
             sha256=digest,
-            code=nb.code,
-            notes=nb.notes,
+            code=_encodable(nb.code),
+            notes=tuple(_encodable(note) for note in nb.notes),
             line_map=nb.line_map,
         )
     return Source(filename=filename, sha256=digest, code=code)

@@ -501,3 +501,35 @@ def test_hostile_names_and_a_deep_tree_through_the_command(
     }  # fmt: skip
     assert "not a regular file" in book["cara"]["error"]
     assert "not UTF-8" in book["\\xff\\xfe"]["error"]
+
+
+# 6. Found by an outside attack round: namesakes, lone surrogates and invisible characters.
+
+
+def test_canvas_students_who_share_a_name_stay_two_students(tmp_path: Path) -> None:
+    root = tmp_path / "class"
+    _write(root / "smithjohn_111_901_hw.py")
+    _write(root / "smithjohn_222_902_hw.py", (SUBMISSIONS / "mistake_sign_flip.py").read_text())
+    _write(root / "smithjohn_111_903_hw2.py", mtime=1)  # the first one's older file
+    _write(root / "doejane_333_904_hw.py")
+    subs = {s.student: s for s in discover(root).submissions}
+    assert sorted(subs) == ["doejane", "smithjohn_111", "smithjohn_222"]
+    assert subs["smithjohn_111"].canvas_user_id == "111"
+    assert subs["smithjohn_222"].canvas_user_id == "222"
+    assert subs["smithjohn_111"].path is not None
+    assert subs["smithjohn_111"].path.name == "smithjohn_111_901_hw.py"
+
+
+def test_a_lone_surrogate_or_a_bidi_override_in_an_id_is_escaped(tmp_path: Path) -> None:
+    root = tmp_path / "class"
+    (root / "submission_1").mkdir(parents=True)
+    _write(root / "submission_1" / "hw.py")
+    (root / "submission_metadata.yml").write_text(
+        'submission_1:\n  :submitters:\n  - :sid: "A1 \\uDC80"\n  - :sid: "B2 \\u202Eyp.exe"\n'
+    )
+    _write(root / "ignored" / "hw.py")  # not in the export's metadata
+    code, stdout, _ = _batch(root, tmp_path / "out")
+    assert code in (0, 1), stdout
+    book = _gradebook(tmp_path / "out")
+    assert book["A1 \\udc80"]["score"] == "10"
+    assert book["B2 \\u202eyp.exe"]["score"] == "10"

@@ -1,42 +1,20 @@
-"""Submissions that attack the Gradescope autograder, run for real in a fake container.
-
-The container is a fake ``/autograder`` tree under tmp_path with the zip's ``source``, a
-``submission`` and a ``venv`` made from the system's Python (which every user can read, as in
-Gradescope's image). The venv sees the zip's packages (the grader and the data-only assignment
-package, as ``setup.sh`` installs them) and this project's third-party dependencies, but not
-this project itself: its reference solution is not in the container. ``run_autograder`` runs
-as root, as Gradescope runs it, on the plain backend (bubblewrap cannot start in many
-containers) and, where bubblewrap works here, on the hardened one.
-"""
+"""Submissions that attack the Gradescope autograder, run for real in a fake container (see
+gradescope_support), on the plain backend (bubblewrap cannot start in many containers) and,
+where bubblewrap works here, on the hardened one."""
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-import sysconfig
 import time
+import uuid
 from pathlib import Path
 
 import pytest
-from batch_support import SUBMISSIONS, clean_env
-from gradescope_support import build_zip, fake_root, run_autograder
+from batch_support import SUBMISSIONS
+from gradescope_support import IN_CONTAINER, build_zip, container, grade_in
 
-from grader.runner.accounting import real_uid
-from grader.runner.protocol import UID_RANGE
-
-SYSTEM_PYTHON = Path(f"/usr/bin/python{sys.version_info.major}.{sys.version_info.minor}")
-
-pytestmark = [
-    pytest.mark.skipif(os.geteuid() != 0, reason="Gradescope runs the autograder as root"),
-    pytest.mark.skipif(
-        not SYSTEM_PYTHON.is_file(),
-        reason=f"the fake container's Python is the system's {SYSTEM_PYTHON}: install it "
-        f"(apt-get install python{sys.version_info.major}.{sys.version_info.minor})",
-    ),
-]
+pytestmark = IN_CONTAINER
 
 # Finds results.json through other processes' working folders and environments (the grader
 # runs in the autograder root) and writes full marks into it.
@@ -92,7 +70,7 @@ def dL_dd(y_pred, y_gt):
 )
 
 # Leaves a daemon (its own session, reparented to init) that forges results.json again and
-# again after the grader has written it.
+# again after the grader has written it, and beats a heart in /tmp (HEARTBEAT).
 DAEMON = (
     FIND_RESULTS
     + """
@@ -104,6 +82,8 @@ if os.fork() == 0:
         end = time.time() + 12
         while time.time() < end:
             forge()
+            with open("HEARTBEAT", "w") as beat:
+                beat.write(str(time.time()))
             time.sleep(0.1)
     os._exit(0)
 
@@ -170,38 +150,10 @@ def autograder_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_zip(tmp_path_factory.mktemp("gradescope-zip"))
 
 
-def container(tmp_path: Path, autograder_zip: Path, code: str) -> Path:
-    """A fake /autograder with the zip's source, ``code`` as the submission, and a venv on the
-    system's Python that sees the zip's packages and the third-party ones they need."""
-    root = fake_root(tmp_path, autograder_zip)
+def container_with(tmp_path: Path, autograder_zip: Path, code: str) -> Path:
+    root = container(tmp_path, autograder_zip)
     (root / "submission" / "solution.py").write_text(code)
-    (root / "submission_metadata.json").write_text('{"users": [{"email": "a@b.c"}]}')
-    subprocess.run(
-        [str(SYSTEM_PYTHON), "-m", "venv", "--without-pip", str(root / "venv")], check=True
-    )
-    site = Path(sysconfig.get_paths(vars={"base": str(root / "venv")})["purelib"])
-    # A plain path: the .pth files there (this project's editable install) are not run.
-    third_party = sysconfig.get_paths()["purelib"]
-    (site / "packages.pth").write_text(f"{root / 'source' / 'bptt_grader'}\n{third_party}\n")
     return root
-
-
-def grade_in(root: Path, sandbox: str) -> None:
-    # setup.sh would register the data package's entry point; here its path is given.
-    assignment = root / "source" / "bptt_grader" / "bptt_public"
-    env = clean_env(
-        AUTOGRADER_ROOT=str(root), GRADER_SANDBOX=sandbox, GRADER_ASSIGNMENT=str(assignment)
-    )
-    env.pop("PYTHON", None)
-    run_autograder(root, env)
-
-
-def job_processes() -> list[int]:
-    return [
-        int(p)
-        for p in os.listdir("/proc")
-        if p.isdigit() and UID_RANGE[0] <= (real_uid(int(p)) or 0) < UID_RANGE[1]
-    ]
 
 
 def results_of(root: Path) -> dict[str, object]:
@@ -219,7 +171,7 @@ SANDBOXES = [
 def test_a_submission_cannot_forge_results_json(
     sandbox: str, autograder_zip: Path, tmp_path: Path
 ) -> None:
-    root = container(tmp_path, autograder_zip, FORGE)
+    root = container_with(tmp_path, autograder_zip, FORGE)
     grade_in(root, sandbox)
     results = results_of(root)
     assert results["score"] == 0 and "FORGED" not in str(results["output"])
@@ -230,20 +182,21 @@ def test_a_submission_cannot_forge_results_json(
 def test_a_daemon_is_killed_before_results_json_is_written(
     sandbox: str, autograder_zip: Path, tmp_path: Path
 ) -> None:
-    root = container(tmp_path, autograder_zip, DAEMON)
+    heartbeat = Path("/tmp") / f"heartbeat-{uuid.uuid4().hex}"
+    root = container_with(tmp_path, autograder_zip, DAEMON.replace("HEARTBEAT", str(heartbeat)))
     grade_in(root, sandbox)
     written = (root / "results" / "results.json").read_text()
-    time.sleep(2)  # the daemon, were it alive, forges every 0.1 s
+    time.sleep(2)  # the daemon, were it alive, forges and beats every 0.1 s
     assert (root / "results" / "results.json").read_text() == written
     assert "FORGED" not in written and results_of(root)["score"] == 0
-    assert job_processes() == []
+    assert not heartbeat.exists()  # dead, and its file removed (plain: it beat in host /tmp)
 
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)
 def test_a_submission_cannot_kill_the_grader(
     sandbox: str, autograder_zip: Path, tmp_path: Path
 ) -> None:
-    root = container(tmp_path, autograder_zip, KILLER)
+    root = container_with(tmp_path, autograder_zip, KILLER)
     grade_in(root, sandbox)
     assert len(results_of(root)["tests"]) == 7  # type: ignore[arg-type]
 
@@ -252,7 +205,7 @@ def test_a_submission_cannot_kill_the_grader(
 def test_a_submission_reaches_neither_the_reference_nor_the_hidden_answers(
     sandbox: str, autograder_zip: Path, tmp_path: Path
 ) -> None:
-    root = container(tmp_path, autograder_zip, REFERENCE)
+    root = container_with(tmp_path, autograder_zip, REFERENCE)
     grade_in(root, sandbox)
     tests = {t["name"]: t for t in results_of(root)["tests"]}  # type: ignore[attr-defined]
     assert [t["score"] for t in tests.values() if "(d)" in t["name"]] == [0]
@@ -263,12 +216,45 @@ def test_a_correct_submission_scores_full_marks_on_the_plain_backend(
     autograder_zip: Path, tmp_path: Path
 ) -> None:
     code = (SUBMISSIONS / "correct_loops.py").read_text()
-    root = container(tmp_path, autograder_zip, code)
+    root = container_with(tmp_path, autograder_zip, code)
     grade_in(root, "plain")
     results = results_of(root)
-    assert results["score"] == 10, results["output"]
+    assert results["score"] == 12, results["output"]  # 10, and 2 of bonus
     # The container's private parts stayed private; the submission and venv are shared.
     assert (root / "source").stat().st_mode & 0o077 == 0
     assert (root / "submission_metadata.json").stat().st_mode & 0o077 == 0
     assert (root / "venv").stat().st_mode & 0o005 == 0o005
     shutil.rmtree(root / "venv")
+
+
+def test_a_lone_surrogate_in_an_error_still_gives_results_json(
+    autograder_zip: Path, tmp_path: Path
+) -> None:
+    root = container_with(tmp_path, autograder_zip, 'raise RuntimeError("bad \\udc80")\n')
+    grade_in(root, "plain")
+    results = results_of(root)
+    assert results["score"] == 0 and "\\udc80" in str(results["output"])
+
+
+# Fills /tmp with files of its own (each within the per-file limit) and leaves them there.
+LITTERER = """
+import os, tempfile
+
+for n in range(8):
+    with open(os.path.join(tempfile.gettempdir(), "..", "litter-%d" % n), "wb") as f:
+        f.write(b"x" * (1 << 20))
+
+
+def dL_dd(y_pred, y_gt):
+    return y_pred - y_gt
+"""
+
+
+def test_files_a_job_leaves_in_tmp_are_removed_before_results_json(
+    autograder_zip: Path, tmp_path: Path
+) -> None:
+    before = {p.name for p in Path("/tmp").glob("litter-*")}
+    root = container_with(tmp_path, autograder_zip, LITTERER)
+    grade_in(root, "plain")
+    assert results_of(root)["score"] == 1  # its one right part
+    assert {p.name for p in Path("/tmp").glob("litter-*")} == before

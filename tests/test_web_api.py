@@ -137,10 +137,10 @@ def test_gradebook_has_best_and_latest_and_regrade_grades_again(client: TestClie
 
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(res.text))}
     assert sorted(rows) == ["alice", "bob", "carol"]
-    assert float(rows["alice"]["best_score"]) == 10.0
+    assert float(rows["alice"]["best_total"]) == 12.0  # correct_loops: 10 + 2 bonus
     assert float(rows["alice"]["latest_score"]) == latest["score"] < 10.0
     assert rows["alice"]["W_status"] == "failed" and float(rows["alice"]["W_points"]) == 0.0
-    assert rows["alice"]["submissions"] == "2" and rows["carol"]["best_score"] == ""
+    assert rows["alice"]["submissions"] == "2" and rows["carol"]["best_total"] == ""
     res = client.post("/api/regrade", json={"student": "alice"}, headers=auth(INSTRUCTOR))
     assert res.json() == {"requeued": 2}
     assert (
@@ -231,3 +231,48 @@ def test_the_store_is_the_database_asked_for(idle: TestClient, database: dict[st
     """The same API runs on SQLite by default and on PostgreSQL through GRADER_DATABASE_URL."""
     dialect = service(idle.app).store.engine.dialect.name
     assert dialect == ("postgresql" if database else "sqlite")
+
+
+def test_a_lone_surrogate_in_an_error_message_stops_no_grading(
+    client: TestClient, tmp_path: Path
+) -> None:
+    # JSON's "\udc80" reaches the grader as a lone surrogate, which UTF-8 cannot encode: it
+    # once ended each grading thread that met it, for good (the job stayed "running").
+    mallory, alice = tokens(client, "mallory", "alice").values()
+    bad = tmp_path / "bad.py"
+    bad.write_text('def dL_dd(y_pred, y_gt):\n    raise RuntimeError("x \\udc80")\n')
+    top = tmp_path / "top.py"
+    top.write_text('raise RuntimeError("y \\udc81")\n')
+    ids = [upload(client, mallory, path).json()["id"] for path in (bad, top)]
+    ids.append(upload(client, alice, SUBMISSIONS / "correct_loops.py").json()["id"])
+    done = [wait_graded(client, i, t) for i, t in zip(ids, [mallory, mallory, alice], strict=True)]
+    assert [d["status"] for d in done] == ["done"] * 3, done
+    d_part = next(p for p in done[0]["report"]["parts"] if p["name"] == "d")
+    assert d_part["status"] == "error" and "\\udc80" in d_part["message"]
+    assert "\\udc81" in done[1]["report"]["load_error"]["en"]
+    assert done[2]["score"] == 10
+
+
+def test_students_see_no_error_sizes_or_output_on_the_hidden_cases(
+    client: TestClient, tmp_path: Path
+) -> None:
+    # Error sizes per hidden case and the printed inputs let a student rebuild the hidden
+    # answers upload by upload: an outside attack round did, for ∂L/∂d, in two uploads.
+    alice = tokens(client, "alice")["alice"]
+    probe = tmp_path / "probe.py"
+    probe.write_text("def dL_dd(y_pred, y_gt):\n    print(y_pred, y_gt)\n    return 1000.0\n")
+    sub_id = upload(client, alice, probe).json()["id"]
+    done = wait_graded(client, sub_id, alice)
+    d = next(p for p in done["report"]["parts"] if p["name"] == "d")
+    assert d["status"] == "failed" and d["cases"]
+    for case in d["cases"]:
+        assert case["max_abs_error"] is None and case["worst_index"] is None
+        assert case["tolerance_ratio"] is None and case["passed"] is False
+    assert done["report"]["output_excerpt"] == ""
+    listed = client.get("/api/submissions?report=true", headers=auth(alice)).json()
+    assert listed[0]["report"]["output_excerpt"] == ""
+    # The instructor sees everything.
+    full = client.get(f"/api/submissions/{sub_id}", headers=auth(INSTRUCTOR)).json()
+    assert full["report"]["output_excerpt"]
+    full_d = next(p for p in full["report"]["parts"] if p["name"] == "d")
+    assert all(c["max_abs_error"] is not None for c in full_d["cases"])

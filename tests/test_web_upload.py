@@ -85,6 +85,8 @@ BAD_UPLOADS = [
     ("nul-in-notebook", "nb.ipynb", b'{"nbformat": 4}\x00', 422, "NUL"),
     ("empty-py", "empty.py", b"", 422, "empty.py is empty"),
     ("blank-py", "blank.py", b" \n\t\r\n", 422, "blank.py is empty"),
+    ("bom-only", "bom.py", b"\xef\xbb\xbf\n", 422, "bom.py is empty"),
+    ("wide-spaces", "wide.py", "\u3000\u00a0\n".encode(), 422, "wide.py is empty"),
 ]
 
 

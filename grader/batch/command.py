@@ -68,16 +68,17 @@ def run_batch_command(opts: BatchOptions, console: Console | None = None) -> Bat
     )
     assignment = grader.assignment
     for note in grader.notes:
-        err.print(f"note: {note}", markup=False)
+        err.print(f"note: {note}", markup=False, emoji=False)
     folder = submissions_folder(opts.folder, opts.out)  # a zip is unpacked first
     found = discover(folder, [p.function for p in assignment.parts])
     out.print(
         f"{len(found.submissions)} students found in {opts.folder} ({found.layout} layout)",
         markup=False,
+        emoji=False,
     )
     for sub in found.submissions:
         for note in sub.notes:
-            out.print(f"  {sub.student}: {note}", markup=False)
+            out.print(f"  {sub.student}: {note}", markup=False, emoji=False)
     executor: Executor
     dask: DaskExecutor | None = None
     if opts.scheduler:
@@ -103,7 +104,7 @@ def run_batch_command(opts: BatchOptions, console: Console | None = None) -> Bat
 
     def on_result(row: Row) -> None:
         if row.failure is not None:
-            progress.console.print(f"✗ {row.student}: {row.failure}", markup=False)
+            progress.console.print(f"✗ {row.student}: {row.failure}", markup=False, emoji=False)
         if row.regraded:
             progress.advance(task)
 
@@ -122,9 +123,10 @@ def run_batch_command(opts: BatchOptions, console: Console | None = None) -> Bat
         f"graded {result.graded}, reused {result.reused}, {failures} errored or timed out, "
         f"in {result.wall_s:.1f} s with {result.workers} workers",
         markup=False,
+        emoji=False,
     )
-    out.print(f"gradebook: {opts.out / GRADEBOOK}", markup=False)
-    out.print(f"summary:   {opts.out / SUMMARY}", markup=False)
+    out.print(f"gradebook: {opts.out / GRADEBOOK}", markup=False, emoji=False)
+    out.print(f"summary:   {opts.out / SUMMARY}", markup=False, emoji=False)
     if canvas is not None:
         roster, column = canvas
         ids = {s.student: s.canvas_user_id for s in found.submissions if s.canvas_user_id}
@@ -132,18 +134,24 @@ def run_batch_command(opts: BatchOptions, console: Console | None = None) -> Bat
         out.print(
             f"canvas:    {opts.out / 'canvas.csv'} ({export.matched} matched, column {column!r})",
             markup=False,
+            emoji=False,
         )
         if export.unmatched_students:
             out.print(
-                "not in the Canvas roster: " + ", ".join(export.unmatched_students), markup=False
+                "not in the Canvas roster: " + ", ".join(export.unmatched_students),
+                markup=False,
+                emoji=False,
             )
         if export.no_submission:
-            out.print("no submission: " + ", ".join(export.no_submission), markup=False)
+            out.print(
+                "no submission: " + ", ".join(export.no_submission), markup=False, emoji=False
+            )
         if export.late:
             out.print(
                 f"late:      {len(export.late)} ({', '.join(export.late)}): Canvas marked the "
                 "file LATE; canvas.csv has the scores as graded (gradebook.csv, a late column)",
                 markup=False,
+                emoji=False,
             )
     return result
 

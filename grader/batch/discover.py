@@ -32,9 +32,10 @@ import itertools
 import os
 import re
 import stat
+import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -124,6 +125,8 @@ def discover(root: Path, functions: Sequence[str] = ()) -> Discovery:
         canvas = bool(files) and all(CANVAS_NAME.match(Path(c.shown).stem) for c in files)
         layout = "canvas" if canvas else "flat"
         found = [_flat_entry(c, canvas) for c in files]
+        if canvas:
+            found = _namesakes_apart(found)
         if top.folders and not files:
             layout = "folders"
         found += [_folder_entry(root, name, problem) for name, problem in top.folders]
@@ -227,10 +230,38 @@ def _shown(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
+def _student_id(text: str) -> str:
+    """A student id from a name or a metadata file, as text every output can hold and show
+    as it is: lone surrogates and invisible format characters (bidirectional overrides,
+    zero-width marks) as their escapes."""
+    return "".join(
+        c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cf", "Cs")
+        else c
+        for c in text
+    )  # fmt: skip
+
+
+def _namesakes_apart(found: list[Found]) -> list[Found]:
+    """Canvas names each file ``lastfirst_USERID_...``: two students of the same name have two
+    user ids, and stay two students (``lastfirst_USERID``); one student's files share one."""
+
+    def user_id(f: Found) -> str:
+        m = CANVAS_NAME.match(Path(f.candidates[0].shown).stem)
+        return m["user_id"] if m else ""
+
+    ids: dict[str, set[str]] = {}
+    for f in found:
+        ids.setdefault(f.student, set()).add(user_id(f))
+    return [
+        replace(f, student=f"{f.student}_{user_id(f)}") if len(ids[f.student]) > 1 else f
+        for f in found
+    ]
+
+
 def _flat_entry(c: Candidate, canvas: bool) -> Found:
     m = CANVAS_NAME.match(Path(c.shown).stem) if canvas else None
     student = m["student"] if m is not None else Path(c.shown).stem
-    return Found(student, [c], [])
+    return Found(_student_id(student), [c], [])
 
 
 def one_student(folder: Path, student: str, functions: Sequence[str] = ()) -> Submission:
@@ -241,7 +272,7 @@ def one_student(folder: Path, student: str, functions: Sequence[str] = ()) -> Su
 
 
 def _folder_entry(root: Path, name: str, problem: str | None) -> Found:
-    student = _shown(name)
+    student = _student_id(_shown(name))
     if problem is not None:
         return Found(student, [], [], missing=problem)
     scan = _Scan(root / name, recursive=True)
@@ -293,8 +324,8 @@ def _gradescope_students(entry: Any) -> list[str]:
             value = _get(submitter, key)
             # Only text or a number: an alias to a huge structure is no one's id.
             if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                if str(value) not in out:
-                    out.append(str(value))
+                if _student_id(str(value)) not in out:
+                    out.append(_student_id(str(value)))
                 break
     return out
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
-from grader.runner.accounting import JobUsage, real_uid, subtree_usage
+from grader.runner.accounting import JobUsage, subtree_usage
 from grader.runner.protocol import UID_RANGE
 
 if TYPE_CHECKING:  # pydantic stays unloaded: grader check starts a sandbox before it loads
@@ -72,6 +72,10 @@ class SandboxChild(Protocol):
         ...
 
 
+#: Folders every user may write to, where a job run as a uid of its own can leave files.
+WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+
+
 def random_uid() -> int:
     """A uid no account uses, for one job (see :data:`~grader.runner.protocol.UID_RANGE`)."""
     return UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
@@ -90,22 +94,29 @@ def kill_uid(uid: int) -> None:
     )  # fmt: skip
 
 
-def kill_job_uids() -> int:
-    """Kill every process that runs as a job's uid (any uid of ``UID_RANGE``) on this machine:
-    what a job left behind. Root only (elsewhere nothing runs as those uids but a sandbox's
-    own, which ends with it); the number of uids found."""
-    if os.geteuid() != 0:
-        return 0
-    found: set[int] = set()
-    with os.scandir("/proc") as entries:
-        for entry in entries:
-            # The real uid from its status: /proc/PID of a process that changed uid is root's.
-            uid = real_uid(int(entry.name)) if entry.name.isdigit() else None
-            if uid is not None and UID_RANGE[0] <= uid < UID_RANGE[1]:
-                found.add(uid)
-    for uid in found:
-        kill_uid(uid)
-    return len(found)
+def remove_files_of(uids: set[int], folders: tuple[str, ...] = WORLD_WRITABLE) -> int:
+    """Remove what processes of ``uids`` left in the folders every user can write to (a
+    job's files outside its own working folder), never through a symbolic link; how many
+    entries. Root only, once those uids have no process left."""
+    removed = 0
+    for top in folders:
+        for folder, dirs, files in os.walk(top, followlinks=False):
+            for name in [*dirs, *files]:
+                path = os.path.join(folder, name)
+                try:
+                    owner = os.lstat(path).st_uid
+                except OSError:
+                    continue
+                if owner not in uids:
+                    continue
+                removed += 1
+                if name in dirs:
+                    dirs.remove(name)  # not walked into: removed whole
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+    return removed
 
 
 @dataclass
@@ -222,10 +233,23 @@ class PlainBackend:
         if drop_privileges and os.geteuid() != 0:
             raise ValueError("only root can run the plain backend's jobs as another uid")
         self.drop_privileges = drop_privileges
+        #: Every uid its jobs have run as (see :meth:`clean_up`).
+        self.uids: set[int] = set()
+
+    def clean_up(self) -> None:
+        """Kill every process of every uid its jobs ran as, then remove what they left in the
+        world-writable folders (the Gradescope runner does, before it writes results.json).
+        Each job's own processes are already killed when it closes; this catches the rest."""
+        for uid in self.uids:
+            kill_uid(uid)
+        if self.uids:
+            remove_files_of(self.uids)
 
     def start(self, limits: Limits) -> Child:
         workdir = Path(tempfile.mkdtemp(prefix="grader-job-"))
         uid = random_uid() if self.drop_privileges else None
+        if uid is not None:
+            self.uids.add(uid)
         r, w = os.pipe()
         try:
             argv = [*python_command(), str(CHILD_SCRIPT), str(w)]

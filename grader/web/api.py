@@ -45,7 +45,14 @@ class SubmissionOut(BaseModel):
     error: str | None = Field(None, description="why grading itself failed (status error)")
 
     @classmethod
-    def of(cls, sub: SubmissionRecord, *, with_report: bool = True) -> SubmissionOut:
+    def of(
+        cls, sub: SubmissionRecord, *, with_report: bool = True, details: bool = True
+    ) -> SubmissionOut:
+        """``details``: each case's error sizes and the captured output; without, a report on
+        the hidden cases keeps its verdicts and messages only (see :func:`without_details`)."""
+        report = GradeReport.model_validate(sub.report) if sub.report and with_report else None
+        if report is not None and not details:
+            report = without_details(report)
         return cls(
             id=sub.id,
             student=sub.student,
@@ -55,9 +62,25 @@ class SubmissionOut(BaseModel):
             submitted_at=sub.submitted_at,
             score=sub.score,
             max_score=sub.max_score,
-            report=GradeReport.model_validate(sub.report) if sub.report and with_report else None,
+            report=report,
             error=sub.error,
         )
+
+
+def without_details(report: GradeReport) -> GradeReport:
+    """What a student sees of a report on the hidden cases: each case's verdict and wrong
+    steps, not its error sizes or where the worst element is, and not what the code printed
+    (from those, answers to the hidden cases can be rebuilt upload by upload)."""
+    if report.case_set != "hidden":
+        return report
+    hidden = {"max_abs_error", "max_rel_error", "worst_index", "tolerance_ratio"}
+    parts = [
+        p.model_copy(
+            update={"cases": [c.model_copy(update=dict.fromkeys(hidden)) for c in p.cases]}
+        )
+        for p in report.parts
+    ]
+    return report.model_copy(update={"parts": parts, "output_excerpt": ""})
 
 
 class RegradeRequest(BaseModel):
@@ -153,7 +176,7 @@ async def get_submission(
     sub = await run_in_threadpool(_service(request).store.get, sub_id)
     if sub is None or (not who.is_instructor and sub.student != who.student):
         raise HTTPException(404, f"no submission {sub_id} of yours")
-    return SubmissionOut.of(sub)
+    return SubmissionOut.of(sub, details=_details(request, who))
 
 
 @router.get("/api/submissions", response_model=list[SubmissionOut], responses=ERRORS)
@@ -169,7 +192,12 @@ async def list_submissions(
     subs = await run_in_threadpool(
         functools.partial(_service(request).store.list, only, with_reports=report)
     )
-    return [SubmissionOut.of(s, with_report=report) for s in subs]
+    details = _details(request, who)
+    return [SubmissionOut.of(s, with_report=report, details=details) for s in subs]
+
+
+def _details(request: Request, who: Caller) -> bool:
+    return bool(who.is_instructor or _service(request).web.show_hidden_details)
 
 
 @router.get(

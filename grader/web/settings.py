@@ -53,6 +53,12 @@ class WebSettings(SettingsModel):
     db_busy_timeout_s: float = Field(
         5.0, gt=0, description="web service: wait this long for a locked database, then 503"
     )
+    show_hidden_details: bool = Field(
+        False,
+        description="web service: show students each hidden case's error sizes and what their "
+        "code printed (they can rebuild expected answers from those); the instructor always sees "
+        "them",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -95,7 +95,7 @@ async def read_upload(request: Request, limit: int) -> tuple[str, bytes]:
         data = await upload.read(limit + 1)
         if len(data) > limit:
             raise too_large(limit)
-        if not data.strip():
+        if not data.decode("utf-8-sig", "replace").strip():  # a BOM or U+3000 alone too
             raise HTTPException(422, f"{name} is empty: save your work in it, then upload it again")
         return name, data
     finally:

@@ -69,20 +69,23 @@ class WorkerPool:
                 with self._wake:
                     self._wake.wait(POLL_S)
                 continue
-            self._grade(job)
+            try:
+                self._grade(job)
+            except Exception:  # nothing may end a grading thread
+                log.exception("grading submission %d failed", job.id)
 
     def _grade(self, job: SubmissionRecord) -> None:
+        outcome: dict[str, object]
         try:
             report = self.grader.grade_bytes(job.filename, self.uploads.load(job.sha256))
-        except Exception as exc:  # a grader fault must not kill the thread or lose the job
-            log.exception("grading submission %d failed", job.id)
-            outcome: dict[str, object] = {"error": f"{type(exc).__name__}: {exc}"}
-        else:
             outcome = {
                 "report_json": report.model_dump_json(),
                 "score": report.score,
                 "max_score": report.max_score,
             }
+        except Exception as exc:  # a grader fault must not kill the thread or lose the job
+            log.exception("grading submission %d failed", job.id)
+            outcome = {"error": _printable(f"{type(exc).__name__}: {exc}")}
         # The report must not be lost to a locked database: keep trying until it is written.
         while True:
             try:
@@ -92,3 +95,13 @@ class WorkerPool:
                 if self._stopping.is_set():
                     return  # still `running`: re-queued at the next start
                 time.sleep(0.5)
+            except Exception as exc:  # the store refused what it was given: record why
+                log.exception("storing the outcome of submission %d failed", job.id)
+                if "report_json" not in outcome:
+                    return  # not even the error could be stored: re-queued at the next start
+                outcome = {"error": _printable(f"the report could not be stored: {exc}")}
+
+
+def _printable(text: str) -> str:
+    """An error message as storable text: bounded, and encodable as UTF-8."""
+    return text[:2000].encode("utf-8", "backslashreplace").decode("utf-8")
