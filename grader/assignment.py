@@ -10,6 +10,7 @@ import tomllib
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -24,6 +25,8 @@ TEMPLATE_FILE = "template.py"
 HOMEWORK_FILES = {"en": "homework.md", "zh": "homework.zh.md"}
 #: The student copy's README (Markdown), beside assignment.toml.
 STUDENT_GUIDE_FILE = "student-guide.md"
+#: What a bonus part is worth when its ``points`` are not given (a required part must say).
+DEFAULT_BONUS_POINTS = 1.0
 
 
 class Steps(BaseModel):
@@ -37,15 +40,42 @@ class Steps(BaseModel):
 
 
 class Part(BaseModel):
+    """One function to write. A bonus part's points come on top of the required parts'
+    maximum (``Assignment.max_score``): they raise the total, never the maximum."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str
     label: str
     function: str
-    points: float = Field(ge=0)
-    bonus: bool = False
+    points: float = Field(
+        allow_inf_nan=False,
+        description=f"what the part is worth; a bonus part without it: {DEFAULT_BONUS_POINTS:g}",
+    )
+    bonus: bool = Field(False, description="optional: scored on top of the required parts")
     steps: Steps | None = None
     accept_flat: bool = Field(False, description="a matrix may also come back flattened by rows")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_points(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "points" in data:
+            return data
+        if data.get("bonus") is True:
+            return {**data, "points": DEFAULT_BONUS_POINTS}
+        raise ValueError(
+            f"part {data.get('name')!r} has no points: give it `points = N` (only a bonus part "
+            f"has a default, {DEFAULT_BONUS_POINTS:g})"
+        )
+
+    @model_validator(mode="after")
+    def _points_not_negative(self) -> Part:
+        if self.points < 0:
+            raise ValueError(
+                f"part {self.name!r} has points = {self.points:g}: points cannot be negative "
+                "(0 or more; a part worth nothing is points = 0)"
+            )
+        return self
 
 
 class CaseCounts(BaseModel):
@@ -79,7 +109,13 @@ class Assignment(BaseModel):
 
     @property
     def max_score(self) -> float:
+        """What the required parts are worth: full marks."""
         return sum(p.points for p in self.parts if not p.bonus)
+
+    @property
+    def max_bonus(self) -> float:
+        """What the bonus parts are worth on top of :attr:`max_score`."""
+        return sum(p.points for p in self.parts if p.bonus)
 
     @cached_property
     def parts_by_name(self) -> dict[str, Part]:

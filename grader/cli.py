@@ -28,6 +28,7 @@ app = command_group(
     "cases.",
 )
 
+#: ``grader check``: 0 when every required part passed (bonus parts never change it), else 1.
 EXIT_FULL_MARKS, EXIT_LESS = 0, 1
 
 LangOpt = Annotated[Optional[str], typer.Option("--lang", help="en or zh (default: GRADER_LANG)")]  # noqa: UP045
@@ -44,7 +45,8 @@ def check(
     ] = None,
     assignment: AssignmentOpt = None,
 ) -> None:
-    """Grade FILE on the public cases. Exit status: 0 full marks, 1 less, 2 usage error."""
+    """Grade FILE on the public cases. Exit status: 0 every required part passed (bonus parts
+    do not count), 1 otherwise, 2 usage error."""
     try:
         from grader.runner.launcher import Launcher
         from grader.runner.select import choose_backend

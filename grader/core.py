@@ -17,7 +17,7 @@ from typing import Any
 from grader.assignment import Assignment, load_assignment
 from grader.cases import CaseSet, CaseSetKind, load_case_set
 from grader.errors import AssignmentError
-from grader.evaluate import evaluate_part
+from grader.evaluate import error_text, evaluate_part
 from grader.messages import at, message
 from grader.report import GradeReport, Lang, Messages, SubmissionInfo
 from grader.runner.backend import SandboxBackend
@@ -180,6 +180,8 @@ class Grader:
             score=round(sum(r.score for r in part_reports if not r.bonus), 6),
             max_score=sum(p.points for p in chosen if not p.bonus),
             bonus_score=round(sum(r.score for r in part_reports if r.bonus), 6),
+            max_bonus=sum(p.points for p in chosen if p.bonus),
+            total=round(sum(r.score for r in part_reports), 6),
             parts=part_reports,
             case_set=case_set.kind,
             sandbox=raw.backend,
@@ -189,7 +191,7 @@ class Grader:
             load_error=_load_error(raw, settings, source),
             output_excerpt=raw.output_excerpt,
             output_bytes=raw.output_bytes,
-            notes=[*source.notes, *notes],
+            notes=[*source.notes, *notes, *raw.notes],
         )
 
     def close(self) -> None:
@@ -272,7 +274,7 @@ def _load_error(raw: RawRun, settings: Settings, source: Source) -> Messages | N
         return message(
             "load_raised",
             type=err.get("type", "an exception"),
-            error=str(err.get("message", ""))[:300],
+            error=error_text(err),
             where=at(source.where(line) if line else None),
         )
     if kind == "timeout":

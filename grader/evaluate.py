@@ -1,14 +1,17 @@
 """From what the child returned to a scored, diagnosed part report.
 
-Shapes are normalised first (a vector may come back as (n,), (1, n) or (n, 1); a scalar as (),
-(1,) or (1, 1); a matrix part with ``accept_flat`` also as its row-major 1×n² row), then every
-case is compared with the reference, and a failed part is checked against every catalogued
-wrong answer: one that matches on every case names the likely mistake.
+Shapes are normalised first: an answer whose reference has at most one axis longer than 1 (a
+scalar, a vector, a matrix of one row or one column, such as ∂L/∂h when l = 1 or n = 1) may
+come as any layout of its k numbers: (k,), (1, k) or (k, 1), and a single number also as a
+plain number (shape ()); a matrix part with ``accept_flat`` also as its row-major 1×n² row.
+Then every case is compared with the reference, and a failed part is checked against every
+catalogued wrong answer: one that matches on every case names the likely mistake.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from math import prod
 from typing import Any
 
@@ -16,43 +19,53 @@ import numpy as np
 from numpy.typing import NDArray
 
 from grader.assignment import Assignment, Part
-from grader.cases import Case, CaseSet
+from grader.cases import Case, CaseSet, Mistake
 from grader.compare import Tolerance, compare, compare_many
 from grader.messages import at, message
 from grader.report import CaseResult, Messages, PartReport, PartStatus
-from grader.runner.session import CallOutput, RawPart
+from grader.runner.session import BadValue, CallOutput, RawPart
 
 Answer = NDArray[np.float64]
 #: A line of the submitted code to where the student sees it (``Source.where``).
 Where = Callable[[int | None], Messages]
 
+_NO_MODULE = re.compile(r"No module named '([\w.]+)'")
 
-def expected_description(shape: tuple[int, ...], accept_flat: bool) -> str:
+
+def _vector_like(shape: tuple[int, ...]) -> bool:
+    """At most one axis longer than 1, in at most two: its numbers have one order only."""
+    return len(shape) <= 2 and sum(n > 1 for n in shape) <= 1
+
+
+def expected_description(shape: tuple[int, ...], accept_flat: bool) -> Messages:
+    """What the contract accepts for an answer of the reference's ``shape``, in words."""
+    size = prod(shape)
     if shape == ():
-        return "a scalar"
+        return message("expect_scalar")
     if len(shape) == 1:
-        k = shape[0]
-        if k == 1:
-            return "a single number (n = 1)"
-        return f"a vector of {k} numbers (shape ({k},), (1, {k}) or ({k}, 1))"
-    text = "an array of shape " + "×".join(str(s) for s in shape)
-    if accept_flat:
-        text += f" (or its row-major 1×{prod(shape)} row)"
-    return text
+        return message("expect_one") if size == 1 else message("expect_vector", k=size)
+    if size == 1 and len(shape) == 2:
+        return message("expect_one_of_matrix")
+    text = message("expect_array", shape="×".join(str(s) for s in shape))
+    if _vector_like(shape):
+        more = message("expect_or_vector", k=size)
+    elif accept_flat:
+        more = message("expect_or_flat", size=size)
+    else:
+        return text
+    return Messages(en=text.en + more.en, zh=text.zh + more.zh)
 
 
 def accepted_shapes(shape: tuple[int, ...], accept_flat: bool) -> set[tuple[int, ...]]:
     """The layouts the contract accepts for an answer of the reference's ``shape``."""
-    if shape == ():
-        return {(), (1,), (1, 1)}
-    if len(shape) == 1:
-        (k,) = shape
-        return {(k,), (1, k), (k, 1)}
+    size = prod(shape)
     accepted = {shape}
-    if len(shape) == 2 and shape[0] == 1:  # one row (e.g. ∂L/∂h_t with l = 1): as a vector too
-        accepted |= {(shape[1],)}
+    if _vector_like(shape):
+        accepted |= {(size,), (1, size), (size, 1)}
+        if size == 1:
+            accepted.add(())
     if accept_flat:
-        accepted |= {(1, prod(shape)), (prod(shape),)}
+        accepted |= {(1, size), (size,)}
     return accepted
 
 
@@ -63,29 +76,50 @@ def coerce(value: NDArray[Any], shape: tuple[int, ...], accept_flat: bool) -> An
     return np.asarray(value.real, dtype=np.float64).reshape(shape)
 
 
+def is_stub(error: dict[str, Any]) -> bool:
+    """Whether an exception is the template's: NotImplementedError with no message."""
+    return error.get("type") == "NotImplementedError" and not error.get("message")
+
+
+def error_text(error: dict[str, Any]) -> Messages:
+    """An exception's message for the report: as raised, except that a module that is not
+    there says what the contract allows (numpy and the standard library)."""
+    text = str(error.get("message", ""))[:300]
+    found = _NO_MODULE.fullmatch(text) if error.get("type") == "ModuleNotFoundError" else None
+    if found is not None and found[1].partition(".")[0] != "numpy":
+        return message("no_module", module=found[1].partition(".")[0])
+    return Messages(en=text, zh=text)
+
+
 def _sizes(case: Case) -> str:
     return ", ".join(f"{k} = {v}" for k, v in case.sizes.items())
 
 
-def _step_text(step: int | None, part: Part) -> str:
-    return f" ({part.steps.param} = {step})" if step is not None and part.steps else ""
+def _step_text(step: int | None, part: Part) -> Messages:
+    if step is None or part.steps is None:
+        return Messages()
+    return Messages(en=f" ({part.steps.param} = {step})", zh=f"（{part.steps.param} = {step}）")
 
 
 def _call_problem(
-    out: CallOutput, part: Part, case: Case, step: int | None, expected: str, where: Where
+    out: CallOutput, part: Part, case: Case, step: int | None, expected: Messages, where: Where
 ) -> Messages | None:
     ctx = {"function": part.function, "case": case.index, "step": _step_text(step, part)}
     if out.error is not None:
         line = out.error.get("line")
+        place = at(where(line) if line else None)
+        if is_stub(out.error):
+            return message("stub", function=part.function, where=place)
         return message(
             "raised",
             type=out.error.get("type", "an exception"),
-            error=str(out.error.get("message", ""))[:300],
-            where=at(where(line) if line else None),
+            error=error_text(out.error),
+            where=place,
             **ctx,
         )
-    if out.bad_value is not None or out.value is None:
-        return message("bad_value", what=out.bad_value or "nothing", expected=expected, **ctx)
+    if out.bad is not None or out.value is None:
+        what = (out.bad or BadValue("nothing")).words()
+        return message("bad_value", what=what, expected=expected, **ctx)
     if out.value.dtype.kind == "c":  # the contract asks for real values, even with 0j parts
         return message("complex", **ctx)
     return None
@@ -110,7 +144,7 @@ def _answer(raw: RawPart, part: Part, case: Case, where: Where) -> Answer | Mess
                     function=part.function,
                     case=case.index,
                     step=_step_text(step, part),
-                    what="nothing",
+                    what=BadValue("nothing").words(),
                     expected=expected_description(row_shape, False),
                 )
             problem = _call_problem(
@@ -125,7 +159,7 @@ def _answer(raw: RawPart, part: Part, case: Case, where: Where) -> Answer | Mess
             rows.append(row)
         answer = np.stack(rows)
     else:
-        out = calls.get(None, CallOutput(bad_value="nothing"))
+        out = calls.get(None, CallOutput(bad=BadValue("nothing")))
         problem = _call_problem(
             out, part, case, None, expected_description(shape, part.accept_flat), where
         )
@@ -154,20 +188,33 @@ def _shape_problem(
     )
 
 
-def _steps_summary(part: Part, case: Case, failing_rows: NDArray[np.bool_]) -> Messages:
-    """For a part answered by steps: which steps are wrong, in words."""
+def step_ranges(steps: Sequence[int]) -> str:
+    """Increasing steps as ranges of consecutive ones: [1, 2, 3, 5, 7, 8] -> "1–3, 5, 7–8"."""
+    runs: list[list[int]] = []
+    for step in steps:
+        if runs and step == runs[-1][-1] + 1:
+            runs[-1].append(step)
+        else:
+            runs.append([step])
+    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _steps_summary(part: Part, failing_rows: Sequence[bool]) -> Messages:
+    """For a part answered by steps: which steps are wrong, every one of them, in words."""
     assert part.steps is not None
     first = part.steps.first
-    wrong = [first + i for i, bad in enumerate(failing_rows) if bad]
-    last = first + len(failing_rows) - 1
+    all_steps = range(first, first + len(failing_rows))
+    wrong = [step for step, bad in zip(all_steps, failing_rows, strict=True) if bad]
+    right = [step for step, bad in zip(all_steps, failing_rows, strict=True) if not bad]
+    last = all_steps[-1] if all_steps else first
     p = part.steps.param
     if not wrong:
         return Messages()
-    if last not in wrong and wrong == list(range(first, last)):
-        return message("steps_recursion", p=p, last=last, below=last - 1)
-    if last in wrong and len(wrong) == len(failing_rows):
+    if not right:
         return message("steps_from_top", p=p, last=last)
-    return message("steps_list", p=p, which=", ".join(map(str, wrong[:12])))
+    if right == [last]:
+        return message("steps_recursion", p=p, last=last, below=last - 1)
+    return message("steps_ranges", p=p, wrong=step_ranges(wrong), right=step_ranges(right))
 
 
 def evaluate_part(
@@ -209,7 +256,6 @@ def evaluate_part(
     answers: dict[int, Answer] = {}
     first_problem: Messages | None = None
     problem_is_error = False
-    worst: tuple[float, Case, Any] | None = None
     got_by_case = [(case, _answer(raw, part, case, where)) for case in case_set.cases]
     answered = [(c, g) for c, g in got_by_case if not isinstance(g, Messages)]
     discs = dict(
@@ -233,6 +279,8 @@ def evaluate_part(
             continue
         answers[case.index] = got
         disc = discs[case.index]
+        # No relative error exists where the reference is all zero (see quoted_case).
+        zero_reference = not np.any(case.expected[part.name])
         wrong_steps = None
         if part.steps is not None and got.ndim >= 1:
             rows = disc.failing.reshape(len(got), -1).any(axis=1)
@@ -245,14 +293,12 @@ def evaluate_part(
                 sizes=case.sizes,
                 passed=disc.passed,
                 max_abs_error=disc.max_abs_error,
-                max_rel_error=disc.max_rel_error,
+                max_rel_error=None if zero_reference else disc.max_rel_error,
                 worst_index=list(disc.worst_index),
                 tolerance_ratio=disc.ratio,
                 wrong_steps=wrong_steps,
             )
         )
-        if not disc.passed and (worst is None or disc.ratio > worst[0]):
-            worst = (disc.ratio, case, disc)
     if raw.state == "error" and raw.message:  # the child died part-way through
         msg = message("crashed", function=part.function, detail=raw.message.rstrip("."))
         return _report(base, "error", msg, results)
@@ -269,30 +315,67 @@ def evaluate_part(
     diagnosis = diagnose(part, case_set, answers, tol)
     if diagnosis is not None:
         mistake = next(m for m in case_set.mistakes if m.id == diagnosis)
-        text = Messages(en=mistake.messages.get("en", ""), zh=mistake.messages.get("zh", ""))
-        msg = message("diagnosed", failed=failed, cases=total, id=diagnosis, text="{text}")
-        msg = Messages(en=msg.en.format(text=text.en), zh=msg.zh.format(text=text.zh))
+        text = mistake_text(mistake, part.name)
+        msg = message("diagnosed", failed=failed, cases=total, id=diagnosis, text=text)
         return _report(base, "failed", msg, results, score, diagnosis)
-    assert worst is not None
-    ratio, case, disc = worst
+    worst = quoted_case(results)
+    assert worst is not None and worst.index in discs
+    case = next(c for c in case_set.cases if c.index == worst.index)
+    disc = discs[worst.index]
     steps = Messages()
     if part.steps is not None:
         rows = disc.failing.reshape(disc.failing.shape[0], -1).any(axis=1)
-        steps = _steps_summary(part, case, rows)
-    msg = message(
-        "wrong",
-        failed=failed,
-        cases=total,
-        case=case.index,
-        sizes=_sizes(case),
-        index=list(disc.worst_index),
-        abs_err=disc.max_abs_error,
-        rel_err=disc.max_rel_error,
-        ratio=ratio,
-        steps="{steps}",
+        steps = _steps_summary(part, np.atleast_1d(rows).tolist())
+    where_in_case: dict[str, Any] = {
+        "failed": failed,
+        "cases": total,
+        "case": case.index,
+        "sizes": _sizes(case),
+        "index": list(disc.worst_index),
+        "steps": steps,
+    }
+    answer_value = float(answers[case.index][disc.worst_index])
+    reference_value = float(case.expected[part.name][disc.worst_index])
+    if worst.max_rel_error is None:  # every wrong case should be all zero
+        msg = message("wrong_zero", value=answer_value, **where_in_case)
+        return _report(base, "failed", msg, results, score)
+    abs_err = abs(answer_value - reference_value)
+    relative = (
+        message("wrong_relative", rel_err=abs_err / abs(reference_value))
+        if reference_value
+        else message("wrong_expected_zero")
     )
-    msg = Messages(en=msg.en.format(steps=steps.en), zh=msg.zh.format(steps=steps.zh))
+    msg = message("wrong", abs_err=abs_err, relative=relative, ratio=disc.ratio, **where_in_case)
     return _report(base, "failed", msg, results, score)
+
+
+def quoted_case(cases: Sequence[CaseResult]) -> CaseResult | None:
+    """The case a failed part's message is about, which ``grader show-case`` should show.
+
+    It is the first case without a comparable answer (a wrong shape, NaN, an exception: the
+    message is that case's), else the wrong answer furthest beyond its tolerance, among the
+    cases whose reference is not all zero where there are any. A zero reference has only the
+    comparison's floor as its bound, so that any error there is absurdly many times the
+    tolerance; such a case (its ``max_rel_error`` is None: no relative error exists) is quoted
+    only when every wrong case is one.
+    """
+    for c in cases:
+        if c.problem is not None:
+            return c
+    wrong = [c for c in cases if not c.passed and c.tolerance_ratio is not None]
+    if not wrong:
+        return None
+    return max(wrong, key=lambda c: (c.max_rel_error is not None, c.tolerance_ratio or 0.0))
+
+
+def mistake_text(mistake: Mistake, part: str) -> Messages:
+    """A catalogued mistake's text for one part: the part's own wording where the catalogue
+    gives one (keys ``"en:U"``, ``"zh:U"``: a formula in that part's terms), else the
+    mistake's general wording (``"en"``, ``"zh"``)."""
+    m = mistake.messages
+    return Messages(
+        en=m.get(f"en:{part}", m.get("en", "")), zh=m.get(f"zh:{part}", m.get("zh", ""))
+    )
 
 
 def diagnose(

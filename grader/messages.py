@@ -57,11 +57,21 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "{function} returned NaN or inf on case {case} ({sizes}).",
         "{function} 在测试用例 {case}（{sizes}）上返回了 NaN 或 inf。",
     ),
+    # The numbers are that element's own; {relative} is wrong_relative or wrong_expected_zero.
     "wrong": (
         "Wrong on {failed} of {cases} cases. Worst on case {case} ({sizes}): element {index} "
-        "is off by {abs_err:.3g} (relative {rel_err:.2g}), {ratio:.3g}× the tolerance.{steps}",
+        "is off by {abs_err:.3g}{relative}, {ratio:.3g}× the tolerance.{steps}",
         "{cases} 个测试用例中有 {failed} 个错误。最差的是测试用例 {case}（{sizes}）：元素 {index} "
-        "偏差 {abs_err:.3g}（相对误差 {rel_err:.2g}），为容差的 {ratio:.3g} 倍。{steps}",
+        "偏差 {abs_err:.3g}{relative}，为容差的 {ratio:.3g} 倍。{steps}",
+    ),
+    "wrong_relative": (" (relative {rel_err:.2g})", "（相对误差 {rel_err:.2g}）"),
+    "wrong_expected_zero": (" (where 0 is expected)", "（该处的期望值为 0）"),
+    # Only cases whose reference is exactly zero are wrong: a ratio to the floor means nothing.
+    "wrong_zero": (
+        "Wrong on {failed} of {cases} cases. Worst on case {case} ({sizes}), where every element "
+        "should be 0: element {index} is {value:.3g}.{steps}",
+        "{cases} 个测试用例中有 {failed} 个错误。最差的是测试用例 {case}（{sizes}），"
+        "其所有元素都应为 0：元素 {index} 却为 {value:.3g}。{steps}",
     ),
     "diagnosed": (
         "Wrong on {failed} of {cases} cases. Likely mistake ({id}): {text}",
@@ -75,7 +85,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         " Already wrong at {p} = {last}: check the starting value of the recursion.",
         " 在 {p} = {last} 时就已错误：请检查递推的初始值。",
     ),
-    "steps_list": (" Wrong at {p} = {which}.", " 在 {p} = {which} 处错误。"),
+    # Every step of the case, as ranges (" t = 1–14 wrong; 15–20 right.").
+    "steps_ranges": (" {p} = {wrong} wrong; {right} right.", " {p} = {wrong} 错误；{right} 正确。"),
     "syntax": (
         "Syntax error at {where}: {error}{text}",
         "{where}有语法错误：{error}{text}",
@@ -92,6 +103,49 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         "Not graded: the file's top-level code failed (see above).",
         "未评分：文件的顶层代码失败（见上文）。",
     ),
+    "stub": (
+        "{function} is still the template's stub{where}: replace it with your implementation "
+        "(it raises NotImplementedError).",
+        "{function} 仍是模板里的占位代码{where}：请换成你自己的实现"
+        "（它只会抛出 NotImplementedError）。",
+    ),
+    "no_module": (
+        "No module named '{module}': the submission may use numpy and the standard library only",
+        "没有名为 '{module}' 的模块：提交的代码只能使用 numpy 和 Python 标准库",
+    ),
+    # What a part was expected to return ({expected} in bad_value and bad_shape).
+    "expect_scalar": ("a scalar", "一个标量"),
+    "expect_one": ("a single number (n = 1)", "一个数（n = 1）"),
+    "expect_one_of_matrix": ("a single number (a 1×1 array)", "一个数（1×1 数组）"),
+    "expect_vector": (
+        "a vector of {k} numbers (shape ({k},), (1, {k}) or ({k}, 1))",
+        "由 {k} 个数组成的向量（形状为 ({k},)、(1, {k}) 或 ({k}, 1)）",
+    ),
+    "expect_array": ("an array of shape {shape}", "形状为 {shape} 的数组"),
+    "expect_or_vector": (
+        " (or its {k} numbers as ({k},), (1, {k}) or ({k}, 1))",
+        "（或这 {k} 个数，形状为 ({k},)、(1, {k}) 或 ({k}, 1)）",
+    ),
+    "expect_or_flat": (" (or its row-major 1×{size} row)", "（或按行展开的 1×{size} 行）"),
+    # What came back instead of numbers ({what} in bad_value).
+    "value_nothing": ("nothing", "空（没有收到返回值）"),
+    "value_none": (
+        "None, a value of type NoneType (is a return statement missing?)",
+        "None，即 NoneType 类型的值（是否漏写了 return 语句？）",
+    ),
+    "value_not_numeric": (
+        "a value of type {type} (numpy dtype {dtype})",
+        "{type} 类型的值（numpy dtype 为 {dtype}）",
+    ),
+    "value_unconvertible": (
+        "{type} that numpy cannot convert ({detail})",
+        "numpy 无法转换的 {type}（{detail}）",
+    ),
+    "value_too_large": (
+        "an array of shape {shape} (far too large)",
+        "形状为 {shape} 的数组（远大于答案）",
+    ),
+    "value_unknown": ("a value that is not a number", "一个不是数值的值"),
 }
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import math
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PartStatus = Literal["passed", "failed", "error", "timeout", "missing"]
 Lang = Literal["en", "zh"]
@@ -55,11 +56,23 @@ class SubmissionInfo(_Frozen):
 
 
 class GradeReport(_Frozen):
+    """One graded submission.
+
+    Scores: ``score`` out of ``max_score`` is what the required parts earned (full marks when
+    they are equal); ``bonus_score`` out of ``max_bonus`` is what the bonus parts earned, on
+    top; ``total`` = ``score`` + ``bonus_score`` is the grade to record, and may exceed
+    ``max_score``. ``total`` is a stored field, not a computed property, so that a report
+    read back from its JSON validates as it was written (and the JSON Schema lists it); it is
+    checked to be the sum, and filled in for reports written before it existed.
+    """
+
     assignment: str
     submission: SubmissionInfo
-    score: float
-    max_score: float
-    bonus_score: float = 0.0
+    score: float = Field(description="points of the graded required parts")
+    max_score: float = Field(description="what the graded required parts are worth")
+    bonus_score: float = Field(0.0, description="points of the graded bonus parts")
+    max_bonus: float = Field(0.0, description="what the graded bonus parts are worth")
+    total: float = Field(description="score + bonus_score: the grade, out of max_score")
     parts: list[PartReport]
     case_set: Literal["public", "hidden"]
     sandbox: str = Field(description="which isolation backend ran the code")
@@ -71,9 +84,29 @@ class GradeReport(_Frozen):
     output_bytes: int = 0
     notes: list[str] = Field(default_factory=list)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _total_of_an_older_report(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "total" in data:
+            return data
+        score, bonus = data.get("score"), data.get("bonus_score", 0.0)
+        if not all(isinstance(v, int | float) for v in (score, bonus)):
+            return data  # left to the fields' own validation to reject
+        return {**data, "total": round(score + bonus, 6)}
+
+    @model_validator(mode="after")
+    def _total_is_the_sum(self) -> GradeReport:
+        if not math.isclose(self.total, self.score + self.bonus_score, abs_tol=1e-6):
+            raise ValueError(
+                f"total {self.total:g} is not score {self.score:g} + bonus_score "
+                f"{self.bonus_score:g}"
+            )
+        return self
+
     @property
     def full_marks(self) -> bool:
-        """Every graded required part passed (every graded part, when only bonus parts were)."""
+        """Every graded required part passed (every graded part, when only bonus parts were):
+        what ``grader check``'s exit status 0 says. Bonus parts never take it away."""
         required = [p for p in self.parts if not p.bonus] or self.parts
         return self.score >= self.max_score and all(p.status == "passed" for p in required)
 

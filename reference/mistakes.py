@@ -8,8 +8,8 @@ the grader compares a failed answer with each of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,6 +54,8 @@ class Mistake:
     en: str
     zh: str
     answer: Callable[[CaseInputs], dict[str, Array]]
+    #: The text for a part whose formula is not the general text's: part -> (en, zh).
+    by_part: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _correct(c: CaseInputs) -> dict[str, Array]:
@@ -256,6 +258,14 @@ CATALOGUE: tuple[Mistake, ...] = (
         "结果被转置了：G[i, j] 应为 ∂L/∂W[i, j] = Σ_t δ_t[i] h_{t−1}[j]"
         "（把 1×n² 的行向量按列展开也会得到这个结果）。",
         _transposed_result,
+        by_part={
+            "U": (
+                "The result is transposed: G[i, j] must be ∂L/∂U[i, j] = Σ_t δ_t[i] x_t[j] "
+                "(a column-major flattening of the 1×n² row gives this too).",
+                "结果被转置了：G[i, j] 应为 ∂L/∂U[i, j] = Σ_t δ_t[i] x_t[j]"
+                "（把 1×n² 的行向量按列展开也会得到这个结果）。",
+            )
+        },
     ),
 )
 

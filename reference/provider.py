@@ -10,6 +10,7 @@ from grader.assignment import Assignment
 from grader.cases import Case, CaseSet, CaseSetKind, Mistake
 from reference.instances import instances
 from reference.mistakes import CATALOGUE, wrong_answers
+from reference.mistakes import Mistake as CatalogueMistake
 
 
 def build_case_set(assignment: Assignment, kind: CaseSetKind, seed: int) -> CaseSet:
@@ -40,8 +41,17 @@ def build_case_set(assignment: Assignment, kind: CaseSetKind, seed: int) -> Case
                 wrong=wrong_answers(c),
             )
         )
-    mistakes = tuple(Mistake(m.id, m.parts, {"en": m.en, "zh": m.zh}) for m in CATALOGUE)
+    mistakes = tuple(Mistake(m.id, m.parts, _messages(m)) for m in CATALOGUE)
     return CaseSet(assignment.name, kind, tuple(cases), mistakes)
+
+
+def _messages(mistake: CatalogueMistake) -> dict[str, str]:
+    """A mistake's texts for the case set: "en" and "zh", and "en:U", "zh:U" for a part with
+    its own wording (grader.evaluate.mistake_text picks the part's)."""
+    messages = {"en": mistake.en, "zh": mistake.zh}
+    for part, (en, zh) in mistake.by_part.items():
+        messages |= {f"en:{part}": en, f"zh:{part}": zh}
+    return messages
 
 
 def main() -> None:

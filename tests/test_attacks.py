@@ -83,10 +83,6 @@ CONFINED = [
     pytest.param("kill_parent.py", {"error"}, id="kill-parent"),
     # null dereference via ctypes (or ctypes does not import): the part errors
     pytest.param("segfault_ctypes.py", {"error"}, id="segfault-ctypes"),
-    # 100 MB on stdout: stopped at the output cap
-    pytest.param("flood_stdout.py", {"error"}, id="flood-stdout"),
-    # 100 MB on stderr: counted with stdout, same cap
-    pytest.param("flood_stderr.py", {"error"}, id="flood-stderr"),
     # np.ones(10**8): over the result-size cap (or the memory limit)
     pytest.param("huge_return.py", {"failed", "error"}, id="huge-return"),
     # a 1 GiB file in /tmp: the file-size limit and the sized tmpfs
@@ -110,6 +106,25 @@ def test_confined_attack(tmp_path: Path, sandbox: str, name: str, expected: set[
         submission_from(name, tmp_path), tmp_path, sandbox=sandbox, expected=expected
     )
     assert_confined(run, expected)
+
+
+FLOODS = [
+    pytest.param("flood_stdout.py", id="flood-stdout"),  # 100 MB on stdout, on every call
+    pytest.param("flood_stderr.py", id="flood-stderr"),  # the same on stderr: the same pipe
+]
+
+
+@pytest.mark.parametrize("name", FLOODS)
+def test_a_flood_of_output_costs_no_part(tmp_path: Path, sandbox: str, name: str) -> None:
+    # Read and dropped as it comes: the answers are graded, the report keeps the start and
+    # says the rest was dropped (tests/test_output_cap.py: the grader's memory stays flat).
+    run = grade_attack(submission_from(name, tmp_path), tmp_path, sandbox=sandbox)
+    assert run.statuses() == dict.fromkeys(PARTS, "passed")
+    assert run.returncode == 0
+    assert run.report["output_bytes"] >= 100 << 20
+    assert len(run.report["output_excerpt"].encode()) <= 4096 + 4  # replacement chars aside
+    assert len(run.stdout) < 1 << 20
+    assert any("output cap" in note for note in run.report["notes"]), run.report["notes"]
 
 
 @pytest.mark.parametrize("backend", [*HARDENED, pytest.param("plain", id="plain")])

@@ -68,8 +68,8 @@ def test_the_rosters_only_assignment_column_is_filled_and_late_files_counted(
         rows = list(csv.reader(f))
     assert rows == [
         [*CANVAS_COLUMNS, "HW3 BPTT (98765)"],
-        [*ANN, "10"],
-        [*BOB, "10"],
+        [*ANN, "12"],  # the total: 10 + 2 bonus
+        [*BOB, "12"],
     ], "the roster's own header: Canvas updates that assignment"
     assert "late:      1 (bobkim)" in proc.stdout
 

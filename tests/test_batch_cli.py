@@ -99,5 +99,5 @@ def test_canvas_format_writes_canvas_csv(tmp_path: Path, untrusted: UntrustedGra
     rows = list(csv.reader((tmp_path / "out" / "canvas.csv").read_text().splitlines()))
     assert rows == [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "HW3 BPTT (98765)"],
-        ["Lee, Ann", "101", "s1", "ann", "A", "10"],
+        ["Lee, Ann", "101", "s1", "ann", "A", "12"],  # the total: 10 + 2 bonus
     ]

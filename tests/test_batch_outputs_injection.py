@@ -87,7 +87,7 @@ def test_web_gradebook_neutralises_student_ids(start: str, name: str) -> None:
     text = gradebook_csv([graded, idle], [sub], ["W"])
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(text))}
     assert set(rows) == {f"'{graded}", f"'{idle}"}
-    assert rows[f"'{graded}"]["best_score"] == "-0.5", "a number the product wrote stays one"
+    assert rows[f"'{graded}"]["best_total"] == "-0.5", "a number the product wrote stays one"
     assert rows[f"'{graded}"]["W_points"] == "2.0"
     assert rows[f"'{idle}"]["submissions"] == "0"
 

@@ -154,7 +154,9 @@ def test_outputs_gradebook_feedback_and_summary(tmp_path: Path, batch: Batch) ->
         reader = csv.DictReader(f)
         assert reader.fieldnames == gradebook_columns(ASSIGNMENT)
         lines = {r["student"]: r for r in reader}
-    assert reader.fieldnames[:4] == ["student", "file", "score", "max_score"]
+    assert reader.fieldnames[:7] == [
+        "student", "file", "score", "bonus", "total", "max_score", "max_bonus"
+    ]  # fmt: skip
     assert {"W_points", "W_status", "W_diagnosis"} <= set(reader.fieldnames)
     assert lines["ann"]["score"] == "10" and lines["ann"]["W_status"] == "passed"
     assert lines["ben"]["score"] == "0" and lines["ben"]["W_diagnosis"] == "sign_flip"
@@ -200,6 +202,6 @@ def test_canvas_export_matches_by_user_id_login_and_name(tmp_path: Path, batch: 
         rows = list(csv.reader(f))
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Old HW (1)"]
     scores = {r[0]: r[-1] for r in rows[1:]}
-    assert scores == {"Lee, Ann": "10", "Kim, Bob": "0", "Wu, Cy": ""}
+    assert scores == {"Lee, Ann": "12", "Kim, Bob": "0", "Wu, Cy": ""}  # totals: 10 + 2 bonus
     assert export.unmatched_students == ("zoe",)
     assert export.no_submission == ("Wu, Cy",)

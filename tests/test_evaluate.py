@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,8 @@ import pytest
 from grader.assignment import Assignment, load_assignment
 from grader.cases import Case, load_case_set
 from grader.core import grade
-from grader.evaluate import coerce
-from grader.report import GradeReport, PartReport
+from grader.evaluate import coerce, quoted_case, step_ranges
+from grader.report import CaseResult, GradeReport, PartReport
 from grader.settings import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -353,3 +354,187 @@ def test_partial_credit(partial_credit: bool, tmp_path: Path) -> None:
     assert v.score == pytest.approx(expected)
     assert report.score == pytest.approx(ASSIGNMENT.max_score - points + expected)
     assert not report.full_marks
+
+
+# -- where a part is wrong: every wrong step, the worst case, the case quoted ---------------------
+
+STEP_RANGES = [
+    pytest.param([1, 2, 3, 5, 7, 8], "1–3, 5, 7–8", id="runs-and-single"),  # mixed
+    pytest.param(list(range(1, 15)), "1–14", id="one-run"),  # 14 steps: none left out
+    pytest.param([4], "4", id="single"),  # one step
+    pytest.param([], "", id="none"),  # nothing
+]
+
+
+@pytest.mark.parametrize(("steps", "text"), STEP_RANGES)
+def test_step_ranges(steps: list[int], text: str) -> None:
+    assert step_ranges(steps) == text
+
+
+#: Rows t ≤ l − 5 wrong by l × max|∂L/∂h|: the case with the largest l is the worst.
+_WRONG_LOW_T = """
+_whole = dL_dh
+
+def dL_dh(W, V, h, y_pred, y_gt, l, n):
+    g = _whole(W, V, h, y_pred, y_gt, l, n)
+    bad = {bad}
+    return g + bad[:, None] * l * np.abs(g).max()
+"""
+
+
+STEP_LISTS = [
+    pytest.param(
+        _WRONG_LOW_T.format(bad="np.arange(1, l + 1) <= l - 5"),
+        lambda l: (f"1–{l - 5}", f"{l - 4}–{l}", list(range(1, l - 4))),
+        id="low-t-wrong",
+    ),  # t = 1–(l−5) wrong, the last five right
+    pytest.param(
+        _WRONG_LOW_T.format(bad="np.arange(1, l + 1) % 2 == 1"),
+        lambda l: (
+            ", ".join(map(str, range(1, l + 1, 2))),
+            ", ".join(map(str, range(2, l + 1, 2))),
+            list(range(1, l + 1, 2)),
+        ),
+        id="odd-t-wrong",
+    ),  # every other step: more than a dozen single steps, none left out
+]
+
+
+@pytest.mark.parametrize(("override", "split"), STEP_LISTS)
+def test_dh_message_names_every_wrong_and_right_step(
+    override: str, split: Callable[[int], tuple[str, str, list[int]]], tmp_path: Path
+) -> None:
+    report = grade_parts(write_submission(tmp_path, override), "h")["h"]
+    worst = re.search(r"Worst on case (\d+) \(n = \d+, l = (\d+)\)", report.message)
+    assert worst is not None, report.message
+    l = int(worst[2])
+    assert l == max(c.sizes["l"] for c in CASES)
+    wrong, right, steps = split(l)
+    assert f" t = {wrong} wrong; {right} right." in report.messages.en
+    assert f" t = {wrong} 错误；{right} 正确。" in report.messages.zh
+    assert report.cases[int(worst[1])].wrong_steps == steps
+
+
+#: ∂L/∂W off by 1e-3 everywhere: also where the reference is exactly zero (l = 1, or n = 1).
+W_OFFSET = """
+_whole_W = dL_dW
+
+def dL_dW(W, V, h, y_pred, y_gt, l, n):
+    g = _whole_W(W, V, h, y_pred, y_gt, l, n)
+    return {ret}
+"""
+ZERO_W = [c.index for c in CASES if not np.any(c.expected["W"])]
+
+
+def test_worst_case_is_not_one_whose_reference_is_zero(tmp_path: Path) -> None:
+    assert ZERO_W, "the public cases have a ∂L/∂W of exactly zero"
+    report = grade_parts(write_submission(tmp_path, W_OFFSET.format(ret="g + 1e-3")), "W")["W"]
+    worst = re.search(
+        r"Worst on case (\d+) \(n = \d+, l = \d+\): element (\[[\d, ]+\])", report.message
+    )
+    assert worst is not None, report.message
+    quoted = report.cases[int(worst[1])]
+    assert quoted.index not in ZERO_W
+    nonzero_failed = [c for c in report.cases if not c.passed and c.index not in ZERO_W]
+    assert quoted.tolerance_ratio == max(c.tolerance_ratio or 0.0 for c in nonzero_failed)
+    assert f"{quoted.tolerance_ratio:.3g}× the tolerance" in report.message
+    # The numbers are the quoted element's: off by 1e-3, where the reference is 0 or not.
+    assert "is off by 0.001 (" in report.message
+    assert all(report.cases[i].max_rel_error is None for i in ZERO_W)  # no relative error there
+
+
+def test_only_zero_reference_cases_wrong_says_zero_is_expected(tmp_path: Path) -> None:
+    override = W_OFFSET.format(ret="g + 1e-3 if not g.any() else g")
+    report = grade_parts(write_submission(tmp_path, override), "W")["W"]
+    assert [c.index for c in report.cases if not c.passed] == ZERO_W
+    quoted = re.search(r"Worst on case (\d+) ", report.message)
+    assert quoted is not None and int(quoted[1]) in ZERO_W
+    assert "where every element should be 0: element [0, 0] is 0.001." in report.message
+    assert "其所有元素都应为 0" in report.messages.zh
+    assert "tolerance" not in report.message  # no ratio to the comparison's floor
+
+
+def _case(index: int, passed: bool, ratio: float | None, rel: float | None = 1.0) -> CaseResult:
+    problem = "no answer" if ratio is None and not passed else None
+    return CaseResult(
+        index=index,
+        sizes={"n": 2},
+        passed=passed,
+        tolerance_ratio=ratio,
+        max_rel_error=rel if ratio is not None else None,
+        problem=problem,
+    )
+
+
+QUOTED = [
+    pytest.param([_case(0, True, 0.1), _case(1, True, 0.2)], None, id="all-passed"),  # no case
+    pytest.param(
+        [_case(0, False, 5.0), _case(1, False, 50.0), _case(2, True, 0.5)], 1, id="largest-ratio"
+    ),  # the largest tolerance ratio, not the first failed case
+    pytest.param(
+        [_case(0, False, 1e16, rel=None), _case(1, False, 3.0)], 1, id="zero-reference-last"
+    ),  # a zero reference's enormous ratio does not count against a real one
+    pytest.param(
+        [_case(0, True, 0.0, rel=None), _case(1, False, 1e13, rel=None)], 1, id="only-zero"
+    ),  # quoted when every wrong case has a zero reference
+    pytest.param(
+        [_case(0, False, 99.0), _case(1, False, None), _case(2, False, None)], 1, id="problem"
+    ),  # the first case without a comparable answer: its message is the part's
+]
+
+
+@pytest.mark.parametrize(("cases", "index"), QUOTED)
+def test_quoted_case(cases: list[CaseResult], index: int | None) -> None:
+    quoted = quoted_case(cases)
+    assert (quoted.index if quoted else None) == index
+
+
+#: A wrong value on every case, and a wrong shape from the first case with n > 5 on.
+WRONG_THEN_SHAPE = """
+def dL_dV(h, y_pred, y_gt, l, n):
+    return np.zeros(n + 1) if n > 5 else (y_pred - y_gt) * h[l] + 1.0
+"""
+
+
+def test_quoted_case_is_the_one_a_problem_message_names(tmp_path: Path) -> None:
+    report = grade_parts(write_submission(tmp_path, WRONG_THEN_SHAPE), "V")["V"]
+    first_big = next(c.index for c in CASES if c.sizes["n"] > 5)
+    assert not report.cases[0].passed and first_big > 0
+    assert f"on case {first_big} " in report.message
+    quoted = quoted_case(report.cases)
+    assert quoted is not None and quoted.index == first_big
+
+
+# -- a catalogued mistake in the part's own terms -------------------------------------------------
+
+U_TRANSPOSED = {
+    "en:U": "The result is transposed: G[i, j] must be ∂L/∂U[i, j] = Σ_t δ_t[i] x_t[j].",
+    "zh:U": "结果被转置了：G[i, j] 应为 ∂L/∂U[i, j] = Σ_t δ_t[i] x_t[j]。",
+}
+
+
+def test_a_mistake_speaks_of_each_part_in_its_own_terms(tmp_path: Path) -> None:
+    public = load_case_set(ASSIGNMENT, "public")
+    mistakes = tuple(
+        replace(m, messages={**m.messages, **U_TRANSPOSED}) if m.id == "transposed_result" else m
+        for m in public.mistakes
+    )
+    case_set = replace(public, mistakes=mistakes)
+    path = REPO / "submissions" / "mistake_transposed_result.py"
+    report = grade(path, assignment=ASSIGNMENT, settings=get_settings(), case_set=case_set)
+    general = next(m for m in mistakes if m.id == "transposed_result").messages
+    w, u = report.part("W"), report.part("U")
+    assert (w.diagnosis, u.diagnosis) == ("transposed_result", "transposed_result")
+    assert w.messages.en.endswith(general["en"]) and w.messages.zh.endswith(general["zh"])
+    assert u.messages.en.endswith(U_TRANSPOSED["en:U"])
+    assert u.messages.zh.endswith(U_TRANSPOSED["zh:U"])
+
+
+def test_transposed_result_speaks_of_each_part_in_its_own_terms() -> None:
+    path = REPO / "submissions" / "mistake_transposed_result.py"
+    report = grade(path, assignment=ASSIGNMENT, settings=get_settings())
+    u, w = report.part("U"), report.part("W")
+    for text in (u.messages.en, u.messages.zh):
+        assert "∂L/∂U[i, j] = Σ_t δ_t[i] x_t[j]" in text and "h_{t−1}" not in text
+    for text in (w.messages.en, w.messages.zh):
+        assert "∂L/∂W[i, j] = Σ_t δ_t[i] h_{t−1}[j]" in text

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import jsonschema
 import numpy as np
 import pytest
 from batch_support import SECRET, SUBMISSIONS, clean_env, grader_cli
-from gradescope_support import build_zip, fake_root, run_autograder
+from gradescope_support import IN_CONTAINER, build_zip, container, grade_in
 
 from grader.assignment import load_assignment
 from grader.cases import CaseSet, load_case_set
@@ -92,23 +91,20 @@ def test_build_without_a_secret_exits_2(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("files", "score", "failed"),
     [
-        pytest.param(["correct_loops.py"], 10, 0, id="correct"),  # every test passes
+        pytest.param(["correct_loops.py"], 12, 0, id="correct"),  # every test passes: 10 + 2
         pytest.param(["mistake_sign_flip.py"], 0, 7, id="sign-flip"),  # every part fails
         pytest.param([], 0, None, id="nothing-submitted"),  # a clear message, no tests
     ],
 )
+@IN_CONTAINER[0]
+@IN_CONTAINER[1]
 def test_run_autograder_writes_valid_results(
     files: list[str], score: float, failed: int | None, autograder_zip: Path, tmp_path: Path
 ) -> None:
-    root = fake_root(tmp_path, autograder_zip)
+    root = container(tmp_path, autograder_zip)
     for name in files:
         shutil.copy(SUBMISSIONS / name, root / "submission" / name)
-    env = clean_env(
-        AUTOGRADER_ROOT=str(root),
-        PYTHON=sys.executable,
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    )
-    run_autograder(root, env)
+    grade_in(root)
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(results, RESULTS_SCHEMA)
     assert results["score"] == score
@@ -117,19 +113,21 @@ def test_run_autograder_writes_valid_results(
     else:
         assert len(results["tests"]) == 7
         assert sum(t["status"] == "failed" for t in results["tests"]) == failed
-        assert sum(t["max_score"] for t in results["tests"]) == 10
+        assert sum(t["max_score"] for t in results["tests"]) == 12  # 10, and 2 of bonus
     assert results["tests"] == [] or all(t["output"] for t in results["tests"])
 
 
+@IN_CONTAINER[0]
+@IN_CONTAINER[1]
 def test_of_several_files_the_one_defining_the_functions_is_graded(
     autograder_zip: Path, tmp_path: Path
 ) -> None:
-    root = fake_root(tmp_path, autograder_zip)
+    root = container(tmp_path, autograder_zip)
     shutil.copy(SUBMISSIONS / "correct_loops.py", root / "submission" / "solution.py")
     scratch = root / "submission" / "scratch.py"
     scratch.write_text("print('trying things out')\n")
     os.utime(scratch, (2e9, 2e9))  # the newest file defines none of the functions
-    run_autograder(root, clean_env(AUTOGRADER_ROOT=str(root), PYTHON=sys.executable))
+    grade_in(root)
     results = json.loads((root / "results" / "results.json").read_text())
-    assert results["score"] == 10
+    assert results["score"] == 12  # the total: 10 + 2 bonus
     assert "graded solution.py: defines 7 of 7 functions" in results["output"]

@@ -137,13 +137,14 @@ def test_a_student_uploads_on_the_page_and_reads_the_diagnosis(
             page.set_input_files("#file", str(upload))
             page.click("#submit")
             expect(page.locator("#status")).to_have_attribute("data-status", "done", timeout=60_000)
-            expect(page.locator("#verdict")).to_contain_text("Score 7")
+            # mistake_uses_h_t: W wrong, both bonus parts right.
+            expect(page.locator("#verdict")).to_contain_text("Score 7 / 10 · Bonus 2 / 2 · Total 9")
             w_row = page.locator("#parts tbody tr", has_text="∂L/∂W")
             expect(w_row).to_contain_text("failed")
             expect(w_row).to_contain_text("h_{t−1}")
             page.screenshot(path=str(tmp_path / "page-en.png"), full_page=True)
             page.click("#lang-zh")
-            expect(page.locator("#verdict")).to_contain_text("得分 7")
+            expect(page.locator("#verdict")).to_contain_text("得分 7 / 10 · 附加 2 / 2 · 总分 9")
             expect(w_row).to_contain_text("错误")
             page.reload()  # the token and the language are remembered
             expect(page.locator("#token-state")).to_have_text("令牌已保存在本浏览器中。")

@@ -11,7 +11,7 @@ WORDS = {
     "en": {
         "title": "Feedback: {assignment}",
         "score": "**Score: {score:g} / {max:g}**",
-        "bonus": " (+{bonus:g} bonus)",
+        "bonus": " · Bonus: {bonus:g} / {max_bonus:g} · Total: {total:g}",
         "file": "Graded file: {file}",
         "head": "| Part | Status | Points | Message |",
         "load": "Your file failed before any part could run:",
@@ -23,7 +23,7 @@ WORDS = {
     "zh": {
         "title": "作业反馈：{assignment}",
         "score": "**得分：{score:g} / {max:g}**",
-        "bonus": "（附加 +{bonus:g}）",
+        "bonus": " · 附加：{bonus:g} / {max_bonus:g} · 总分：{total:g}",
         "file": "评分的文件：{file}",
         "head": "| 部分 | 状态 | 得分 | 说明 |",
         "load": "你的文件在运行任何部分之前就出错了：",
@@ -82,8 +82,10 @@ def feedback_markdown(row: Row, assignment_title: str, lang: Lang) -> str:
         lines += [str(w["error"]), "", *_fence(row.error or ""), ""]
         return "\n".join(lines)
     score = str(w["score"]).format(score=report.score, max=report.max_score)
-    if report.bonus_score:
-        score += str(w["bonus"]).format(bonus=report.bonus_score)
+    if report.max_bonus:  # the same figures, in the same order, as every output shows them
+        score += str(w["bonus"]).format(
+            bonus=report.bonus_score, max_bonus=report.max_bonus, total=report.total
+        )
     lines += [score, ""]
     if report.load_error is not None:
         lines += [str(w["load"]), "", *_fence(report.load_error.get(lang)), ""]

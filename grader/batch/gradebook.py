@@ -20,30 +20,39 @@ CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 
 
 def gradebook_columns(assignment: Assignment) -> list[str]:
-    cols = ["student", "file", "score", "max_score"]
+    """score (required parts), bonus (bonus parts), total (their sum, the grade), out of
+    max_score, with max_bonus on top; then every part's points (bonus parts too) and status."""
+    cols = ["student", "file", "score", "bonus", "total", "max_score", "max_bonus"]
     for p in assignment.parts:
         cols += [f"{p.name}_points", f"{p.name}_status", f"{p.name}_diagnosis"]
     return [*cols, "late", "file_choice", "error"]
 
 
-def score_of(row: Row) -> float | None:
-    """The row's score: the report's; 0 for a file that cannot be graded; None when the
-    grader itself failed (nothing to record yet)."""
+def scores_of(row: Row) -> tuple[float, float, float] | None:
+    """The row's score, bonus and total: the report's; zeros for a file that cannot be
+    graded; None when the grader itself failed (nothing to record yet)."""
     if row.report is not None:
-        return row.report.score
-    return 0.0 if row.error_kind == "file" else None
+        return row.report.score, row.report.bonus_score, row.report.total
+    return (0.0, 0.0, 0.0) if row.error_kind == "file" else None
+
+
+def total_of(row: Row) -> float | None:
+    """The grade to record (score plus bonus): see :func:`scores_of`."""
+    scores = scores_of(row)
+    return None if scores is None else scores[2]
 
 
 def write_gradebook(rows: Sequence[Row], assignment: Assignment, path: Path) -> None:
     writer = CsvWriter(float_format="g")  # ids, file names and messages are untrusted text
     writer.writerow(gradebook_columns(assignment))
     for row in rows:
-        score = score_of(row)
+        scores = scores_of(row)
         line: list[object] = [
             row.student,
             row.file,
-            "" if score is None else f"{score:g}",
+            *(["", "", ""] if scores is None else [f"{s:g}" for s in scores]),
             f"{assignment.max_score:g}",
+            f"{assignment.max_bonus:g}",
         ]
         graded = {p.name: p for p in row.report.parts} if row.report else {}
         for part in assignment.parts:
@@ -153,7 +162,8 @@ def write_canvas(
     out: Path,
     column: str | None = None,
 ) -> CanvasExport:
-    """Scores in Canvas's import format under the roster's assignment ``column`` (see
+    """Totals (score plus bonus: Canvas takes points above the assignment's points possible
+    as extra credit) in Canvas's import format under the roster's assignment ``column`` (see
     :func:`canvas_column`), matched to the roster by Canvas user id (from the Canvas file
     names), SIS Login ID, SIS User ID, or the "lastfirst" form of the name."""
     if isinstance(roster, Path):
@@ -176,7 +186,7 @@ def write_canvas(
         if hit is None:
             unmatched.append(row.student)
         else:
-            scores[hit["ID"].strip()] = score_of(row)
+            scores[hit["ID"].strip()] = total_of(row)  # bonus included: extra credit
     # Roster fields are text (neutralised: Canvas matches students by ID); scores are numbers.
     writer = CsvWriter(float_format="g")
     writer.writerow([*CANVAS_COLUMNS, column])

@@ -38,7 +38,7 @@ from grader.batch.packaging import requirements_of
 from grader.cases import load_case_set
 from grader.errors import ConfigError, GraderError, SandboxError, SubmissionFileError
 from grader.report import GradeReport
-from grader.runner.backend import kill_job_uids
+from grader.runner.backend import SandboxBackend
 from grader.version import __version__
 
 HIDDEN_CASES = "hidden_cases.npz"
@@ -135,7 +135,9 @@ def _add(zf: zipfile.ZipFile, name: str, text: str, *, executable: bool = False)
 
 
 def results_json(report: GradeReport) -> dict[str, Any]:
-    """A report in Gradescope's results.json format: one test per part."""
+    """A report in Gradescope's results.json format: one test per part, a bonus part's test
+    worth its points; the submission's score is the total (required plus bonus: Gradescope
+    shows a score above the assignment's points as extra credit)."""
     tests = [
         {
             "number": str(i),
@@ -149,13 +151,14 @@ def results_json(report: GradeReport) -> dict[str, Any]:
         for i, p in enumerate(report.parts, start=1)
     ]
     lines = [f"Score: {report.score:g}/{report.max_score:g}"]
-    if report.bonus_score:
-        lines[0] += f" (+{report.bonus_score:g} bonus)"
+    if report.max_bonus:  # as every output shows it
+        lines[0] += f" · Bonus: {report.bonus_score:g}/{report.max_bonus:g}"
+        lines[0] += f" · Total: {report.total:g}"
     if report.load_error is not None:
         lines += ["", "Your file failed before any part could run:", report.load_error.en]
     lines += report.notes
     return {
-        "score": round(report.score + report.bonus_score, 6),
+        "score": report.total,
         "execution_time": round(report.duration_s, 3),
         "output": "\n".join(lines),
         "visibility": "visible",
@@ -201,6 +204,7 @@ def grade_in_container(root: Path) -> dict[str, Any]:
         )
     settings = get_settings(allow_unconfined=True)
     grader = Grader(settings, case_set=CaseSet.load(cases_path), untrusted=True)
+    backend: SandboxBackend | None = None
     try:
         backend = grader.backend
         if not (backend.confined or getattr(backend, "drop_privileges", False)):
@@ -223,8 +227,12 @@ def grade_in_container(root: Path) -> dict[str, Any]:
             return _no_grade(f"Your file cannot be graded: {exc}")
         report = grader.grade_source(source)
     finally:
+        # Whatever a job left behind (processes, files that could fill the disk), before
+        # results.json is written.
+        clean_up = getattr(backend, "clean_up", None)
+        if clean_up is not None:
+            clean_up()
         grader.close()
-        kill_job_uids()  # whatever a job left behind, before results.json is written
     results = results_json(report)
     if sub.file_choice:
         results["output"] += f"\nSeveral files were submitted; graded {sub.file_choice}"

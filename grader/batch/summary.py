@@ -46,9 +46,15 @@ class Summary(BaseModel):
     students: int
     graded: int
     full_marks: int
+    #: Required parts (score out of max_score), bonus parts (bonus out of max_bonus), and
+    #: their sum, the total: the figures every output shows.
     max_score: float
     mean_score: float | None
     median_score: float | None
+    max_bonus: float
+    mean_bonus: float | None
+    mean_total: float | None
+    median_total: float | None
     histogram: list[tuple[str, int]]
     parts: list[PartSummary]
     failures: list[tuple[str, str]]  # student, why
@@ -63,6 +69,8 @@ class Summary(BaseModel):
 def summarize(result: BatchResult, assignment: Assignment) -> Summary:
     reports = [r.report for r in result.rows if r.report is not None]
     scores = sorted(r.score for r in reports)
+    bonuses = [r.bonus_score for r in reports]
+    totals = sorted(r.total for r in reports)
     durations = sorted(r.duration_s for r in reports)
     parts = []
     for part in assignment.parts:
@@ -87,8 +95,12 @@ def summarize(result: BatchResult, assignment: Assignment) -> Summary:
         graded=len(reports),
         full_marks=sum(1 for r in reports if r.full_marks),
         max_score=assignment.max_score,
-        mean_score=round(sum(scores) / len(scores), 2) if scores else None,
+        mean_score=_mean(scores),
         median_score=_quantile(scores, 0.5),
+        max_bonus=assignment.max_bonus,
+        mean_bonus=_mean(bonuses),
+        mean_total=_mean(totals),
+        median_total=_quantile(totals, 0.5),
         histogram=_histogram(scores, assignment.max_score),
         parts=parts,
         failures=[(r.student, r.failure) for r in result.rows if r.failure is not None],
@@ -99,6 +111,10 @@ def summarize(result: BatchResult, assignment: Assignment) -> Summary:
         regraded=result.graded,
         reused=result.reused,
     )
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
 
 
 def _quantile(sorted_values: Sequence[float], q: float) -> float | None:

@@ -4,8 +4,9 @@ It is started by a sandbox backend, never imported by the grader. It reads one j
 stdin (the submission's source, the parts to run and the cases' inputs, never the expected
 answers), sets its own resource limits, runs the student's top-level code, then calls each
 part's function on every case and sends each return value back as a frame on the results
-descriptor: a JSON header and, for a numeric answer, the bytes of a ``.npy`` array. The parent
-reads them with ``allow_pickle=False`` and never runs anything the child sends.
+descriptor: a JSON header and, for a numeric answer, its raw C-order bytes (for anything else,
+the facts of what came back, which the grader words). The parent rebuilds arrays of
+whitelisted number types only and never runs anything the child sends.
 
 Frame: 8 bytes (big-endian JSON length, payload length), the JSON header, the payload.
 """
@@ -266,31 +267,38 @@ def describe(exc: BaseException, filename: str) -> dict[str, Any]:
 
 
 def encode(value: Any, max_payload: int) -> tuple[dict[str, Any], bytes]:
-    """A return value as a header (dtype, shape) and its raw C-order bytes, or a header
-    describing why it cannot be sent."""
+    """A return value as a header (dtype, shape) and its raw C-order bytes, or a header whose
+    ``bad_value`` holds the facts of why it cannot be sent (the grader words them)."""
+    of = type(value).__name__[:100]
     try:
         arr = _asarray(value)
     except BaseException as exc:
-        return {"bad_value": f"{type(value).__name__} that numpy cannot convert ({exc})"[:500]}, b""
+        return {"bad_value": {"kind": "unconvertible", "type": of, "detail": str(exc)[:300]}}, b""
     if arr.dtype.kind not in "biufc":
-        return {
-            "bad_value": f"a value of type {type(value).__name__} (numpy dtype {arr.dtype})"
-        }, b""
+        return {"bad_value": {"kind": "not_numeric", "type": of, "dtype": str(arr.dtype)}}, b""
     if arr.nbytes > max_payload:
-        return {"bad_value": f"an array of shape {arr.shape} ({arr.nbytes} bytes)"}, b""
+        return {"bad_value": {"kind": "too_large", "type": of, "shape": list(arr.shape)}}, b""
     return {"dtype": arr.dtype.str, "shape": list(arr.shape)}, _tobytes(arr)
 
 
 def bind(fn: Any, accepted: set[str], step_param: str | None) -> tuple[list[str], bool] | str:
-    """The parameter names to pass and whether the function takes the step parameter."""
+    """The parameter names to pass and whether the function takes the step parameter.
+
+    A parameter named like an input gets that input; ``**kwargs`` gets every input no
+    parameter names. The step parameter goes only to a function that names it: one that
+    does not is called once per case (for ``dL_dh``: the whole l×n array)."""
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError) as exc:
         return f"its signature cannot be read ({exc})"
     names: list[str] = []
     per_step = False
+    takes_the_rest = False
     for p in sig.parameters.values():
-        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+        if p.kind is p.VAR_KEYWORD:
+            takes_the_rest = True
+            continue
+        if p.kind is p.VAR_POSITIONAL:
             continue
         if step_param is not None and p.name == step_param:
             per_step = True
@@ -302,6 +310,13 @@ def bind(fn: Any, accepted: set[str], step_param: str | None) -> tuple[list[str]
             return f"unknown parameter {p.name!r}; accepted names: {', '.join(allowed)}"
         if p.kind is p.POSITIONAL_ONLY and p.name in names:
             return f"parameter {p.name!r} is positional-only; arguments are passed by name"
+    if takes_the_rest:  # a name some parameter has (positional-only too) is not repeated
+        named = {
+            p.name
+            for p in sig.parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        }
+        names += sorted(accepted - named)
     return names, per_step
 
 

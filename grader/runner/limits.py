@@ -21,6 +21,9 @@ class Limits(BaseModel):
       allocate more: each process is also held to ``memory_mb`` of address space by the kernel,
       so the hard bound is ``processes`` × ``memory_mb`` (16 GiB at the defaults); in practice a
       job overshoots by what it can allocate in a tenth of a second.
+    - output (stdout and stderr) never fails a part: the grader reads it as it comes, keeps
+      the first 4 KiB for the report and drops the rest; past ``output_kb`` the report says
+      so. Only the time that printing takes counts, like any other work.
 
     The hosts the grader runs on delegate no cgroup v2 controllers, so the job's budget is
     enforced by the grader, not by the kernel: see the accounting module for its bounds (the
@@ -61,7 +64,12 @@ class Limits(BaseModel):
     )
     file_size_mb: int = Field(16, ge=1, description="largest file the job may write, MiB")
     open_files: int = Field(64, ge=16, description="open file descriptors")
-    output_kb: int = Field(1024, ge=1, description="stdout+stderr the job may print, KiB")
+    output_kb: int = Field(
+        1024,
+        ge=1,
+        description="stdout+stderr, KiB, past which the report notes that output was dropped "
+        "(it keeps the first 4 KiB; printing never fails a part, only the time it takes)",
+    )
     max_result_kb: int = Field(1024, ge=1, description="largest single return value, KiB")
     tmpfs_mb: int = Field(64, ge=1, description="size of the job's private writable tmpfs")
 

@@ -29,7 +29,8 @@ PART_START = "part_start"  # {part, per_step}: calls follow, one per case (or ca
 PART_MISSING = "part_missing"  # {part}: the function is not defined
 PART_ERROR = "part_error"  # {part, message}: it cannot be called at all
 RESULTS = "results"  # {part, calls: [{call, dtype, shape, offset, nbytes} | {call, error} |
-#                      {call, bad_value}]}; call numbers count from 0 within the part
+#                      {call, bad_value: {kind, type?, dtype?, shape?, detail?}}]}; call numbers
+#                      count from 0 within the part
 PART_END = "part_end"  # {part, fresh?}: fresh says why the next part needs a new child
 DONE = "done"  # every part ran
 

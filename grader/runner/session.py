@@ -6,6 +6,10 @@ protocol as a state machine, which checks it against what the running part may s
 A part that times out, kills its child, runs into a resource limit or leaves threads, processes,
 descriptors or memory behind costs only itself: the session starts a new child for the parts
 after it (the child says so at the part's end). Normally one child runs every part.
+
+What the job prints (stdout and stderr share one pipe) is read as it comes, so that the job
+never blocks on a full pipe: the first :data:`EXCERPT_BYTES` are kept for the report, the rest
+is counted and dropped. Printing never fails a part; only the time a flood takes can.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import signal
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
 from grader.errors import SandboxError
+from grader.messages import message
+from grader.report import Messages
 from grader.runner import protocol
 from grader.runner.accounting import OverBudget, PhaseBudget
 from grader.runner.backend import SandboxBackend, SandboxChild
@@ -35,13 +41,53 @@ EXCERPT_BYTES = 4096
 PartState = Literal["done", "missing", "error", "timeout"]
 
 
+BadKind = Literal["nothing", "unconvertible", "not_numeric", "too_large", "other"]
+BAD_KINDS: frozenset[str] = frozenset(get_args(BadKind))
+
+
+@dataclass(frozen=True)
+class BadValue:
+    """A return value the grader cannot compare, as facts: what ``kind`` of problem, the
+    value's Python type and numpy dtype, an array's shape, numpy's own words (``detail``);
+    "other" holds text from a job that sent no facts. The report words them
+    (:meth:`words`), in each language."""
+
+    kind: BadKind
+    type_name: str = ""
+    dtype: str = ""
+    shape: tuple[int, ...] = ()
+    detail: str = ""
+
+    def words(self) -> Messages:
+        if self.kind == "other":
+            return (
+                Messages(en=self.detail, zh=self.detail)
+                if self.detail
+                else message("value_unknown")
+            )
+        if self.kind == "not_numeric" and self.type_name == "NoneType":
+            return message("value_none")
+        return message(
+            f"value_{self.kind}",
+            type=self.type_name,
+            dtype=self.dtype,
+            shape=self.shape,
+            detail=self.detail,
+        )
+
+
 @dataclass
 class CallOutput:
     """One call's return value (a numeric array) or why there is none."""
 
     value: NDArray[Any] | None = None
-    bad_value: str | None = None
+    bad: BadValue | None = None
     error: dict[str, Any] | None = None
+
+    @property
+    def bad_value(self) -> str | None:
+        """What came back instead of a number, in English."""
+        return None if self.bad is None else self.bad.words().en
 
 
 @dataclass
@@ -62,6 +108,7 @@ class RawRun:
     output_excerpt: str = ""
     output_bytes: int = 0
     children: int = 0
+    notes: list[str] = field(default_factory=list)  # for the report (see output_note)
 
 
 @dataclass(frozen=True)
@@ -292,14 +339,14 @@ class Conversation:
             if "error" in call:
                 out.error = _error(call["error"])
             elif "bad_value" in call:
-                out.bad_value = _text(call["bad_value"], 500)
+                out.bad = _bad_value(call["bad_value"])
             else:
                 dtype, shape, start, nbytes = protocol.array_header(call, len(payload))
                 if start != offset or start + nbytes > len(payload):
                     raise ProtocolError("malformed array data (bad offset)")
                 offset += nbytes
                 if nbytes > max_bytes:  # far more than the answer: described, never kept
-                    out.bad_value = f"an array of shape {tuple(shape)} (far too large)"
+                    out.bad = BadValue("too_large", "ndarray", dtype, tuple(shape))
                 else:
                     count = nbytes // np.dtype(dtype).itemsize
                     value = np.frombuffer(payload, dtype, count, start).reshape(shape)
@@ -311,7 +358,11 @@ class Conversation:
 
 
 def _text(value: Any, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    """A string the job sent, at most ``limit`` characters, as text any output can encode: a
+    lone surrogate (JSON's "\\udc80") would make the report impossible to write as UTF-8."""
+    if not isinstance(value, str):
+        return ""
+    return value[:limit].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _error(value: Any) -> dict[str, Any]:
@@ -327,6 +378,27 @@ def _error(value: Any) -> dict[str, Any]:
     }
 
 
+def _bad_value(value: Any) -> BadValue:
+    """A bad value's facts as the job sent them, each field of its type (or left out)."""
+    if isinstance(value, str):
+        return BadValue("other", detail=_text(value, 500))
+    facts = value if isinstance(value, dict) else {}
+    kind, shape = facts.get("kind"), facts.get("shape")
+    if not (
+        isinstance(shape, list)
+        and len(shape) <= protocol.MAX_NDIM
+        and all(type(n) is int and 0 <= n < 1 << 62 for n in shape)
+    ):
+        shape = []
+    return BadValue(
+        cast(BadKind, kind) if isinstance(kind, str) and kind in BAD_KINDS else "other",
+        type_name=_text(facts.get("type"), 100),
+        dtype=_text(facts.get("dtype"), 100),
+        shape=tuple(shape),
+        detail=_text(facts.get("detail"), 500),
+    )
+
+
 def _load_error(header: dict[str, Any]) -> dict[str, Any]:
     kind = header.get("kind")
     return {
@@ -339,7 +411,6 @@ def _load_error(header: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class _Reader:
     child: SandboxChild
-    limits: Limits
     decoder: protocol.FrameDecoder
     output: bytearray = field(default_factory=bytearray)
     output_bytes: int = 0
@@ -388,6 +459,21 @@ def _run(job: JobSpec, launcher: Launcher, run: RawRun) -> None:
                 break
     finally:
         run.output_excerpt = excerpt[:EXCERPT_BYTES].decode("utf-8", "replace")
+        note = output_note(run.output_bytes, launcher.limits)
+        if note:
+            run.notes.append(note)
+
+
+def output_note(printed: int, limits: Limits) -> str:
+    """What the report says of output over the cap ("" when there is none): it is dropped
+    after the excerpt, never a failure."""
+    if printed <= limits.output_kb << 10:
+        return ""
+    kib = (printed + 1023) >> 10  # rounded up: never "printed 1024 KiB, more than 1024 KiB"
+    return (
+        f"printed {kib} KiB, more than the {limits.output_kb} KiB output cap: only the first "
+        f"{EXCERPT_BYTES >> 10} KiB were kept, the rest was dropped"
+    )
 
 
 def _seccomp(backend: SandboxBackend) -> dict[str, Any]:
@@ -421,7 +507,7 @@ def _drive(
         pass  # the child died at once; reading below reports how
     talk = Conversation(job, parts, run, limits)
     max_payload = (limits.max_result_kb << 10) + 4096
-    reader = _Reader(child, limits, protocol.FrameDecoder(max_payload))
+    reader = _Reader(child, protocol.FrameDecoder(max_payload))
     step = (talk.phase, talk.index)
     budget = talk.budget(child)
     try:
@@ -455,7 +541,6 @@ def _drive(
 def _next_frame(reader: _Reader, budget: PhaseBudget) -> tuple[dict[str, Any], bytes]:
     """The next complete frame, reading results and output until then or until the job is
     over its budget (its time or memory, all its processes together)."""
-    limits = reader.limits
     sel = reader.selector
     while True:
         ready = reader.decoder.next()
@@ -474,12 +559,13 @@ def _next_frame(reader: _Reader, budget: PhaseBudget) -> tuple[dict[str, Any], b
                 if not chunk:
                     sel.unregister(stream)
                     continue
+                # Output never costs a part: the start is kept, the rest counted and dropped
+                # as it arrives, so that the child never blocks on a full pipe and the grader
+                # holds no more than the excerpt. A flood costs only the time it takes.
                 reader.output_bytes += len(chunk)
                 room = EXCERPT_BYTES - len(reader.output)
                 if room > 0:
                     reader.output += chunk[:room]
-                if reader.output_bytes > limits.output_kb << 10:
-                    raise _Stop("error", f"printed more than {limits.output_kb} KiB")
             elif chunk:
                 reader.decoder.feed(chunk)
             else:
