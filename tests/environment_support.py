@@ -48,6 +48,17 @@ def pool_problem() -> str | None:
     return None
 
 
+#: How the browser tests start Chromium: headless, as root, with nothing of its own online.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
 @functools.cache
 def chromium_path() -> str | None:
     """Chromium's executable as found on PATH (hiding it from PATH hides it from the tests)."""

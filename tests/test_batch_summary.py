@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from batch_support import SECRET, TIMEOUT_VERDICT_S, make_flat
-from environment_support import UntrustedGrading, chromium_path
+from environment_support import CHROMIUM_ARGS, UntrustedGrading, chromium_path
 
 from grader.assignment import load_assignment
 from grader.batch.discover import discover
@@ -68,9 +68,8 @@ def test_summary_renders_in_chromium(result: BatchResult, tmp_path: Path) -> Non
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium_path(),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+            args=CHROMIUM_ARGS,
+        )
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
             dialogs: list[str] = []

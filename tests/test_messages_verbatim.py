@@ -19,7 +19,7 @@ from string import Formatter
 from typing import Any
 
 import pytest
-from environment_support import chromium_path
+from environment_support import CHROMIUM_ARGS, chromium_path
 from markdown_it import MarkdownIt
 from rich.console import Console
 
@@ -276,9 +276,8 @@ def test_student_page_shows_every_message_verbatim() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium_path(),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
+            args=CHROMIUM_ARGS,
+        )
         try:
             page = browser.new_page()
             dialogs: list[str] = []

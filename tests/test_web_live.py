@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from environment_support import UntrustedGrading, chromium_path
+from environment_support import CHROMIUM_ARGS, UntrustedGrading, chromium_path
 from test_web_support import INSTRUCTOR, SUBMISSIONS, add_students, auth, live_server
 
 FILES = [
@@ -119,14 +119,7 @@ def test_a_student_uploads_on_the_page_and_reads_the_diagnosis(
     with live_server(data, log, **untrusted.env) as (url, _proc), sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium_path(),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_context(locale="en-US").new_page()
