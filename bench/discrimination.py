@@ -11,6 +11,15 @@ under the default tolerance and, to justify it, under tau = rtol = 1e-5 and 1e-3
 * the minimum and 1st-percentile ratio of each catalogued mistake, per part it concerns;
 * how many instances have some mistake within 20× of the tolerance.
 
+A mistake is left out of these where it is the right answer by its nature
+(``reference.instances.RIGHT_ON``: labels_pm1 when y_gt = 1). Then, per mistake id, what grading
+a submission that makes exactly that mistake gives, under the default tolerance and with the
+grader's own matcher (``grader.evaluate.diagnose``): the share of random cases on which every
+part it concerns fails and is named by its id (each case graded as a set of one), the share
+where it is right by its nature, how many of the S sets (each seed's edge and random cases)
+name it on every part, and its smallest margin: min |A − R| / bound over its parts and the
+cases where it is meant to fail.
+
 The instances themselves were selected under the default tolerance, so the other two columns
 say what those same cases would do under another tolerance, not what a generator re-tuned to
 it would draw. Then the distribution of n and l and the generation time per instance.
@@ -31,9 +40,12 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import numpy as np  # noqa: E402
 
+from grader.assignment import Part, load_assignment  # noqa: E402
+from grader.cases import Case, CaseSet, Mistake  # noqa: E402
 from grader.compare import Tolerance, compare  # noqa: E402
-from reference.instances import EDGE_SIZES, Instance, instances  # noqa: E402
-from reference.mistakes import CaseInputs, wrong_answers  # noqa: E402
+from grader.evaluate import diagnose  # noqa: E402
+from reference.instances import EDGE_SIZES, RIGHT_ON, Instance, instances  # noqa: E402
+from reference.mistakes import CATALOGUE, CaseInputs, wrong_answers  # noqa: E402
 from reference.model import Array, backward  # noqa: E402
 
 TOLERANCES = {
@@ -42,6 +54,12 @@ TOLERANCES = {
     "1e-3": Tolerance(tau=1e-3, rtol=1e-3),
 }
 NEAR = 20.0  # "within 20× of tolerance"
+PARTS: dict[str, Part] = load_assignment(_HERE.parent / "reference").parts_by_name
+MISTAKES = tuple(Mistake(m.id, m.parts, {}) for m in CATALOGUE)  # the matcher needs no texts
+
+
+def right_by_nature(mistake: str, c: CaseInputs) -> bool:
+    return mistake in RIGHT_ON and RIGHT_ON[mistake](c)
 
 
 def float32_answers(c: CaseInputs) -> list[dict[str, Array]]:
@@ -74,8 +92,62 @@ def ratios(inst: Instance) -> tuple[dict[str, float], dict[str, dict[str, float]
             f"{mistake}/{part}": compare(value, expected[part], tol).ratio
             for part, by_id in wrong.items()
             for mistake, value in by_id.items()
+            if not right_by_nature(mistake, inst.inputs)
         }
     return worst, by_mistake
+
+
+def case_set(cases: list[Instance]) -> CaseSet:
+    """The grader's view of ``cases``: expected and wrong answers (no inputs: not run)."""
+    return CaseSet(
+        "bench",
+        "hidden",
+        tuple(
+            Case(
+                index=k,
+                kind=inst.kind,
+                sizes={"n": inst.inputs.n, "l": inst.inputs.l},
+                inputs={},
+                expected=inst.expected.as_dict(),
+                wrong=wrong_answers(inst.inputs),
+            )
+            for k, inst in enumerate(cases)
+        ),
+        MISTAKES,
+    )
+
+
+def named(mistake: str, graded: CaseSet, tol: Tolerance) -> bool:
+    """Whether grading ``mistake``'s own answers on ``graded`` fails each part it concerns and
+    names ``mistake`` there, as grader.evaluate does."""
+    (parts,) = (m.parts for m in MISTAKES if m.id == mistake)
+    for part in parts:
+        answers = {c.index: c.wrong[part][mistake] for c in graded.cases}
+        if all(compare(answers[c.index], c.expected[part], tol).passed for c in graded.cases):
+            return False  # the part passes: nothing to name
+        if diagnose(PARTS[part], graded, answers, tol) != mistake:
+            return False
+    return True
+
+
+def naming_table(sets: list[list[Instance]], by_mistake: dict[str, list[float]]) -> None:
+    """Per mistake id: named share, right-by-nature share, sets named, smallest margin."""
+    tol = TOLERANCES["default"]
+    random = [inst for cases in sets for inst in cases if inst.kind == "random"]
+    singles = [case_set([inst]) for inst in random]
+    whole = [case_set(cases) for cases in sets]
+    print(f"\n{'mistake':<24}{'parts':<22}{'named':>8}{'right':>8}{'sets':>7}  smallest margin")
+    for m in CATALOGUE:
+        named_share = sum(named(m.id, one, tol) for one in singles) / len(singles)
+        right = sum(right_by_nature(m.id, inst.inputs) for inst in random) / len(random)
+        sets_named = sum(named(m.id, graded, tol) for graded in whole)
+        part, margin = min(
+            ((part, min(by_mistake[f"{m.id}/{part}"])) for part in m.parts), key=lambda x: x[1]
+        )
+        print(
+            f"{m.id:<24}{','.join(m.parts):<22}{named_share:>8.1%}{right:>8.1%}"
+            f"{f'{sets_named}/{len(whole)}':>7}  {margin:.3g}× ({part})"
+        )
 
 
 def histogram(values: list[int], bins: list[tuple[int, int]]) -> str:
@@ -91,19 +163,19 @@ def main(argv: list[str] | None = None) -> int:
     per_seed = -(-args.count // args.seeds)
 
     started = time.perf_counter()
-    drawn: list[Instance] = []
-    for seed in range(args.seeds):
-        drawn += instances(seed, per_seed)[len(EDGE_SIZES) :]
-    drawn = drawn[: args.count]
+    sets = [instances(seed, per_seed) for seed in range(args.seeds)]
+    drawn = [inst for cases in sets for inst in cases[len(EDGE_SIZES) :]][: args.count]
     generation = time.perf_counter() - started
     n_edge = len(EDGE_SIZES) * args.seeds
 
     worst: dict[str, list[float]] = {name: [] for name in TOLERANCES}
     by_mistake: dict[str, dict[str, list[float]]] = {name: {} for name in TOLERANCES}
+    near = dict.fromkeys(TOLERANCES, 0)
     for inst in drawn:
         w, m = ratios(inst)
         for name in TOLERANCES:
             worst[name].append(w[name])
+            near[name] += min(m[name].values()) < NEAR
             for key, r in m[name].items():
                 by_mistake[name].setdefault(key, []).append(r)
 
@@ -119,12 +191,6 @@ def main(argv: list[str] | None = None) -> int:
     header = "".join(f"{name:>22}" for name in TOLERANCES)
     print(f"{'tau = rtol':<34}{header}")
     print(f"{'worst correct float32':<34}" + "".join(f"{max(worst[n]):>22.3g}" for n in TOLERANCES))
-    near = {
-        name: sum(
-            1 for k in range(len(drawn)) if min(rs[k] for rs in by_mistake[name].values()) < NEAR
-        )
-        for name in TOLERANCES
-    }
     print(f"{'instances, a mistake < 20×':<34}" + "".join(f"{near[n]:>22}" for n in TOLERANCES))
     overall = {name: min(min(rs) for rs in by_mistake[name].values()) for name in TOLERANCES}
     print(f"{'min over all mistakes':<34}" + "".join(f"{overall[n]:>22.3g}" for n in TOLERANCES))
@@ -135,6 +201,14 @@ def main(argv: list[str] | None = None) -> int:
             rs = np.array(by_mistake[name][key])
             cells.append(f"{rs.min():.3g} / {np.percentile(rs, 1):.3g}")
         print(f"{key:<34}" + "".join(f"{c:>22}" for c in cells))
+
+    print(
+        "\nA submission making exactly one mistake, graded at the default tolerance: the share "
+        "of random cases\nthat fail and name it (each alone), the share where it is right by "
+        "its nature, the sets (a seed's\nedge and random cases) that name it on every part, "
+        "and its smallest margin (× the tolerance)."
+    )
+    naming_table(sets, by_mistake["default"])
     return 0
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from grader.compare import Tolerance
 from grader.errors import AssignmentError
+from grader.report import FeedbackLevel
 
 ENTRY_POINT_GROUP = "bptt_grader.assignments"
 ASSIGNMENT_FILE = "assignment.toml"
@@ -95,6 +96,11 @@ class Assignment(BaseModel):
     provider: str | None = Field(None, description="module with build_case_set()")
     inputs: tuple[str, ...]
     partial_credit: bool = False
+    feedback: FeedbackLevel = Field(
+        "mistake",
+        description="how much a failed part's message gives away: verdict (status and score), "
+        "mistake (the likely mistake and where; no formula) or solution (the formula too)",
+    )
     tolerance: Tolerance = Tolerance()
     cases: CaseCounts
     parts: tuple[Part, ...]

@@ -226,9 +226,10 @@ def load_case_set(assignment: Assignment, kind: CaseSetKind, secret: str | None 
 
 def public_recipe(assignment: Assignment) -> dict[str, Any]:
     """What the public case set is built from: the assignment (its parts, inputs, seed, count
-    and tolerance) and the provider's code. A stored set with another recipe is stale."""
+    and tolerance) and the provider's code. A stored set with another recipe is stale. The
+    feedback level is not part of it: the set carries every level's texts."""
     return {
-        "assignment": assignment.model_dump(mode="json", exclude={"root", "provider"}),
+        "assignment": assignment.model_dump(mode="json", exclude={"root", "provider", "feedback"}),
         "provider": assignment.provider,
         "provider_code": _package_digest(assignment.provider),
     }

@@ -19,7 +19,7 @@ from grader.cases import CaseSet, CaseSetKind, load_case_set
 from grader.errors import AssignmentError
 from grader.evaluate import error_text, evaluate_part
 from grader.messages import at, message
-from grader.report import GradeReport, Lang, Messages, SubmissionInfo
+from grader.report import FeedbackLevel, GradeReport, Lang, Messages, SubmissionInfo
 from grader.runner.backend import SandboxBackend
 from grader.runner.launcher import Launcher
 from grader.runner.select import PLAIN_NOTE, BackendChoice, choose_backend, require_confined
@@ -64,6 +64,8 @@ class Grader:
             case_set = load_case_set(self.assignment, case_set, secret)
         self.case_set = case_set
         self.settings = settings.model_copy(update={"secret": None, "secret_file": None})
+        #: How much a wrong answer's message gives away: the setting, else the assignment's.
+        self.feedback: FeedbackLevel = settings.feedback or self.assignment.feedback
         self.untrusted, self.warm = untrusted, warm
         self.notes: tuple[str, ...] = ()
         self._report_notes: tuple[str, ...] = ()
@@ -166,6 +168,7 @@ class Grader:
                 where=source.where,
                 load_failed=raw.load_error is not None,
                 wall_s=settings.limits.part_timeout_s * settings.limits.wall_factor,
+                feedback=self.feedback,
             )
             for p in chosen
         ]
@@ -188,6 +191,7 @@ class Grader:
             grader_version=__version__,
             duration_s=round(time.monotonic() - t_start, 4),
             lang=lang,
+            feedback=self.feedback,
             load_error=_load_error(raw, settings, source),
             output_excerpt=raw.output_excerpt,
             output_bytes=raw.output_bytes,

@@ -5,7 +5,8 @@ scalar, a vector, a matrix of one row or one column, such as ∂L/∂h when l = 
 come as any layout of its k numbers: (k,), (1, k) or (k, 1), and a single number also as a
 plain number (shape ()); a matrix part with ``accept_flat`` also as its row-major 1×n² row.
 Then every case is compared with the reference, and a failed part is checked against every
-catalogued wrong answer: one that matches on every case names the likely mistake.
+catalogued wrong answer: one that matches on every case names the likely mistake. How much the
+message says is the feedback level's to decide (see :mod:`grader.feedback_levels`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from grader.assignment import Assignment, Part
-from grader.cases import Case, CaseSet, Mistake
+from grader.cases import Case, CaseSet
 from grader.compare import Tolerance, compare, compare_many
+from grader.feedback_levels import case_kinds, diagnosed, verdict_only
 from grader.messages import at, message
-from grader.report import CaseResult, Messages, PartReport, PartStatus
+from grader.report import CaseResult, FeedbackLevel, Messages, PartReport, PartStatus
 from grader.runner.session import BadValue, CallOutput, RawPart
 
 Answer = NDArray[np.float64]
@@ -227,9 +229,28 @@ def evaluate_part(
     where: Where,
     load_failed: bool = False,
     wall_s: float | None = None,
+    feedback: FeedbackLevel = "mistake",
 ) -> PartReport:
     """Score one part from the child's raw outcome; ``where`` places a line for the student.
-    ``timeout_s`` is the part's CPU-time limit, ``wall_s`` its wall-clock backstop."""
+    ``timeout_s`` is the part's CPU-time limit, ``wall_s`` its wall-clock backstop;
+    ``feedback`` how much a wrong answer's message gives away (see grader.feedback_levels)."""
+    report = _evaluate_part(
+        part, raw, case_set, assignment, timeout_s, where, load_failed, wall_s, feedback
+    )
+    return verdict_only(report) if feedback == "verdict" else report
+
+
+def _evaluate_part(
+    part: Part,
+    raw: RawPart,
+    case_set: CaseSet,
+    assignment: Assignment,
+    timeout_s: float,
+    where: Where,
+    load_failed: bool,
+    wall_s: float | None,
+    feedback: FeedbackLevel,
+) -> PartReport:
     base: dict[str, Any] = {
         "name": part.name,
         "label": part.label,
@@ -311,13 +332,9 @@ def evaluate_part(
         )
     if passed == total:
         return _report(base, "passed", message("passed", cases=total), results, part.points)
+    if feedback == "verdict":  # nothing about why: not even the catalogue is consulted
+        return _report(base, "failed", message("verdict_failed"), results, score)
     failed = total - passed
-    diagnosis = diagnose(part, case_set, answers, tol)
-    if diagnosis is not None:
-        mistake = next(m for m in case_set.mistakes if m.id == diagnosis)
-        text = mistake_text(mistake, part.name)
-        msg = message("diagnosed", failed=failed, cases=total, id=diagnosis, text=text)
-        return _report(base, "failed", msg, results, score, diagnosis)
     worst = quoted_case(results)
     assert worst is not None and worst.index in discs
     case = next(c for c in case_set.cases if c.index == worst.index)
@@ -326,6 +343,20 @@ def evaluate_part(
     if part.steps is not None:
         rows = disc.failing.reshape(disc.failing.shape[0], -1).any(axis=1)
         steps = _steps_summary(part, np.atleast_1d(rows).tolist())
+    diagnosis = diagnose(part, case_set, answers, tol)
+    if diagnosis is not None:
+        mistake = next(m for m in case_set.mistakes if m.id == diagnosis)
+        msg = diagnosed(
+            mistake,
+            part.name,
+            feedback,
+            failed=failed,
+            cases=total,
+            case=case.index,
+            sizes=_sizes(case),
+            steps=steps,
+        )
+        return _report(base, "failed", msg, results, score, diagnosis)
     where_in_case: dict[str, Any] = {
         "failed": failed,
         "cases": total,
@@ -333,6 +364,7 @@ def evaluate_part(
         "sizes": _sizes(case),
         "index": list(disc.worst_index),
         "steps": steps,
+        "kinds": case_kinds(case_set.cases, results),
     }
     answer_value = float(answers[case.index][disc.worst_index])
     reference_value = float(case.expected[part.name][disc.worst_index])
@@ -366,16 +398,6 @@ def quoted_case(cases: Sequence[CaseResult]) -> CaseResult | None:
     if not wrong:
         return None
     return max(wrong, key=lambda c: (c.max_rel_error is not None, c.tolerance_ratio or 0.0))
-
-
-def mistake_text(mistake: Mistake, part: str) -> Messages:
-    """A catalogued mistake's text for one part: the part's own wording where the catalogue
-    gives one (keys ``"en:U"``, ``"zh:U"``: a formula in that part's terms), else the
-    mistake's general wording (``"en"``, ``"zh"``)."""
-    m = mistake.messages
-    return Messages(
-        en=m.get(f"en:{part}", m.get("en", "")), zh=m.get(f"zh:{part}", m.get("zh", ""))
-    )
 
 
 def diagnose(

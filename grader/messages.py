@@ -60,22 +60,40 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     # The numbers are that element's own; {relative} is wrong_relative or wrong_expected_zero.
     "wrong": (
         "Wrong on {failed} of {cases} cases. Worst on case {case} ({sizes}): element {index} "
-        "is off by {abs_err:.3g}{relative}, {ratio:.3g}× the tolerance.{steps}",
+        "is off by {abs_err:.3g}{relative}, {ratio:.3g}× the tolerance.{steps}{kinds}",
         "{cases} 个测试用例中有 {failed} 个错误。最差的是测试用例 {case}（{sizes}）：元素 {index} "
-        "偏差 {abs_err:.3g}{relative}，为容差的 {ratio:.3g} 倍。{steps}",
+        "偏差 {abs_err:.3g}{relative}，为容差的 {ratio:.3g} 倍。{steps}{kinds}",
     ),
     "wrong_relative": (" (relative {rel_err:.2g})", "（相对误差 {rel_err:.2g}）"),
     "wrong_expected_zero": (" (where 0 is expected)", "（该处的期望值为 0）"),
     # Only cases whose reference is exactly zero are wrong: a ratio to the floor means nothing.
     "wrong_zero": (
         "Wrong on {failed} of {cases} cases. Worst on case {case} ({sizes}), where every element "
-        "should be 0: element {index} is {value:.3g}.{steps}",
+        "should be 0: element {index} is {value:.3g}.{steps}{kinds}",
         "{cases} 个测试用例中有 {failed} 个错误。最差的是测试用例 {case}（{sizes}），"
-        "其所有元素都应为 0：元素 {index} 却为 {value:.3g}。{steps}",
+        "其所有元素都应为 0：元素 {index} 却为 {value:.3g}。{steps}{kinds}",
     ),
+    # Which kinds of case are wrong ({kinds} above; see grader.feedback_levels.case_kinds).
+    "kinds_all": (" Every kind of case is wrong ({kinds}).", "各类测试用例都有错误（{kinds}）。"),
+    "kinds_only": (" Only the cases with {kind} are wrong.", "只有 {kind} 的测试用例是错的。"),
+    "kinds_except": (
+        " Every case is wrong except those with {kind}.",
+        "除 {kind} 的测试用例外，其余都是错的。",
+    ),
+    "kinds_counts": (" Wrong cases by kind: {counts}.", "各类测试用例中错误的个数：{counts}。"),
+    # A catalogued mistake's text names it and states no formula (the "mistake" level); the
+    # formula is "solution", shown after it at the "solution" level only.
     "diagnosed": (
-        "Wrong on {failed} of {cases} cases. Likely mistake ({id}): {text}",
-        "{cases} 个测试用例中有 {failed} 个错误。可能的错误（{id}）：{text}",
+        "Wrong on {failed} of {cases} cases. Likely mistake ({id}): {text} Worst on case {case} "
+        "({sizes}).{steps}",
+        "{cases} 个测试用例中有 {failed} 个错误。可能的错误（{id}）：{text}"
+        "最差的是测试用例 {case}（{sizes}）。{steps}",
+    ),
+    "solution": (" Solution: {text}", "解答：{text}"),
+    # The "verdict" level: a wrong answer, and nothing about why.
+    "verdict_failed": (
+        "Wrong: not correct on every case.",
+        "错误：并非所有测试用例都正确。",
     ),
     "steps_recursion": (
         " Correct at {p} = {last}, wrong from {p} = {below} down: check the recursion step.",

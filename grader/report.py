@@ -9,6 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PartStatus = Literal["passed", "failed", "error", "timeout", "missing"]
 Lang = Literal["en", "zh"]
+#: How much a failed part's message gives away, set by the instructor (see grader.feedback_levels):
+#: ``verdict`` the status and score only, ``mistake`` the likely mistake and where it shows,
+#: ``solution`` the correct formula too.
+FeedbackLevel = Literal["verdict", "mistake", "solution"]
+FEEDBACK_LEVELS: tuple[FeedbackLevel, ...] = ("verdict", "mistake", "solution")
 
 
 class _Frozen(BaseModel):
@@ -79,6 +84,9 @@ class GradeReport(_Frozen):
     grader_version: str
     duration_s: float
     lang: Lang = "en"
+    feedback: FeedbackLevel = Field(
+        "mistake", description="how much the messages give away: verdict, mistake or solution"
+    )
     load_error: Messages | None = Field(None, description="why the file's top-level code failed")
     output_excerpt: str = Field("", description="the start of what the submission printed")
     output_bytes: int = 0

@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from grader.errors import ConfigError, SecretError
+from grader.report import FeedbackLevel
 from grader.runner.limits import Limits
 
 #: Settings that only the instructor's shells use: ``grader settings`` lists them only where
@@ -101,6 +102,11 @@ class Settings(SettingsModel):
         json_schema_extra=INSTRUCTOR,
     )
     lang: Literal["en", "zh"] = Field("en", description="language of messages")
+    feedback: FeedbackLevel | None = Field(
+        None,
+        description="how much a failed part's message gives away: verdict, mistake or "
+        "solution; default: the assignment's feedback key",
+    )
     max_source_kb: int = Field(256, ge=1, description="largest submission file accepted, KiB")
     limits: Limits = Field(default_factory=Limits, description="per-job resource limits")
     settings_file: Path | None = Field(

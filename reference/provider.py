@@ -47,10 +47,16 @@ def build_case_set(assignment: Assignment, kind: CaseSetKind, seed: int) -> Case
 
 def _messages(mistake: CatalogueMistake) -> dict[str, str]:
     """A mistake's texts for the case set: "en" and "zh", and "en:U", "zh:U" for a part with
-    its own wording (grader.evaluate.mistake_text picks the part's)."""
+    its own wording; its correct formula as "solution:en", "solution:zh", and
+    "solution:en:U", "solution:zh:U" for a part with its own (grader.feedback_levels picks
+    the part's, and shows the solution at the "solution" feedback level only)."""
     messages = {"en": mistake.en, "zh": mistake.zh}
     for part, (en, zh) in mistake.by_part.items():
         messages |= {f"en:{part}": en, f"zh:{part}": zh}
+    if mistake.solution_en:
+        messages |= {"solution:en": mistake.solution_en, "solution:zh": mistake.solution_zh}
+    for part, (en, zh) in mistake.solution_by_part.items():
+        messages |= {f"solution:en:{part}": en, f"solution:zh:{part}": zh}
     return messages
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from mistake_support import ALSO_MAKES
 
 from grader.assignment import load_assignment
 from reference.mistakes import CATALOGUE
@@ -58,6 +59,13 @@ MISTAKES = [
     pytest.param("only_last_term", id="only_last_term"),  # ∂L/∂W from t = l only
     pytest.param("drops_last_term", id="drops_last_term"),  # ∂L/∂W without the t = l term
     pytest.param("transposed_result", id="transposed_result"),  # Gᵀ for ∂L/∂W and ∂L/∂U
+    pytest.param("tanh_derivative", id="tanh_derivative"),  # 1 − h² for the ReLU's derivative
+    pytest.param("labels_pm1", id="labels_pm1"),  # the ±1 logistic loss: 0 when y_gt = 0
+    pytest.param("mean_over_time", id="mean_over_time"),  # ∂L/∂W, ∂L/∂U, ∂L/∂b divided by l
+    pytest.param("truncated_bptt", id="truncated_bptt"),  # zero before the last 2 steps
+    pytest.param("returns_delta", id="returns_delta"),  # δ_t returned for ∂L/∂h_t
+    pytest.param("missing_sigmoid_factor", id="missing_sigmoid_factor"),  # ∂L/∂d = ∂L/∂y_pred
+    pytest.param("extra_sigmoid_factor", id="extra_sigmoid_factor"),  # squared error's gradient
 ]
 
 
@@ -144,11 +152,12 @@ def test_mistake_submission_is_diagnosed(mistake: str, graded: Callable[..., Any
     code, report = graded(f"mistake_{mistake}")
     parts = by_name(report)
     concerned = MISTAKE_PARTS[mistake]
+    also = ALSO_MAKES.get(mistake, {})  # parts where it makes an earlier entry's mistake too
     assert code == 1
-    for name in concerned:
-        assert (parts[name]["status"], parts[name]["diagnosis"]) == ("failed", mistake), name
-        assert mistake in parts[name]["message"]
-    others = [n for n in REQUIRED if n not in concerned]
+    for name, made in [(n, mistake) for n in concerned] + list(also.items()):
+        assert (parts[name]["status"], parts[name]["diagnosis"]) == ("failed", made), name
+        assert made in parts[name]["message"]
+    others = [n for n in REQUIRED if n not in concerned and n not in also]
     assert {n: parts[n]["status"] for n in others} == dict.fromkeys(others, "passed")
     assert report["score"] < report["max_score"]
 

@@ -508,8 +508,10 @@ def test_quoted_case_is_the_one_a_problem_message_names(tmp_path: Path) -> None:
 # -- a catalogued mistake in the part's own terms -------------------------------------------------
 
 U_TRANSPOSED = {
-    "en:U": "The result is transposed: G[i, j] must be ∂L/∂U[i, j] = Σ_t δ_t[i] x_t[j].",
-    "zh:U": "结果被转置了：G[i, j] 应为 ∂L/∂U[i, j] = Σ_t δ_t[i] x_t[j]。",
+    "en:U": "The result is transposed: entry [i, j] holds the derivative by U[j, i].",
+    "zh:U": "结果被转置了：元素 [i, j] 存放的是对 U[j, i] 的导数。",
+    "solution:en:U": "G[i, j] must be ∂L/∂U[i, j] = Σ_t δ_t[i] x_t[j].",
+    "solution:zh:U": "G[i, j] 应为 ∂L/∂U[i, j] = Σ_t δ_t[i] x_t[j]。",
 }
 
 
@@ -521,18 +523,22 @@ def test_a_mistake_speaks_of_each_part_in_its_own_terms(tmp_path: Path) -> None:
     )
     case_set = replace(public, mistakes=mistakes)
     path = REPO / "submissions" / "mistake_transposed_result.py"
-    report = grade(path, assignment=ASSIGNMENT, settings=get_settings(), case_set=case_set)
+    settings = get_settings(feedback="solution")
+    report = grade(path, assignment=ASSIGNMENT, settings=settings, case_set=case_set)
     general = next(m for m in mistakes if m.id == "transposed_result").messages
     w, u = report.part("W"), report.part("U")
     assert (w.diagnosis, u.diagnosis) == ("transposed_result", "transposed_result")
-    assert w.messages.en.endswith(general["en"]) and w.messages.zh.endswith(general["zh"])
-    assert u.messages.en.endswith(U_TRANSPOSED["en:U"])
-    assert u.messages.zh.endswith(U_TRANSPOSED["zh:U"])
+    for lang in ("en", "zh"):
+        w_text, u_text = getattr(w.messages, lang), getattr(u.messages, lang)
+        assert general[lang] in w_text and general[f"solution:{lang}"] in w_text
+        assert U_TRANSPOSED[f"{lang}:U"] in u_text and general[lang] not in u_text
+        assert U_TRANSPOSED[f"solution:{lang}:U"] in u_text
+        assert general[f"solution:{lang}"] not in u_text
 
 
 def test_transposed_result_speaks_of_each_part_in_its_own_terms() -> None:
     path = REPO / "submissions" / "mistake_transposed_result.py"
-    report = grade(path, assignment=ASSIGNMENT, settings=get_settings())
+    report = grade(path, assignment=ASSIGNMENT, settings=get_settings(feedback="solution"))
     u, w = report.part("U"), report.part("W")
     for text in (u.messages.en, u.messages.zh):
         assert "∂L/∂U[i, j] = Σ_t δ_t[i] x_t[j]" in text and "h_{t−1}" not in text

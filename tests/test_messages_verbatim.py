@@ -1,11 +1,11 @@
 """Every message the grader can show, verbatim, through every output that shows it.
 
 Each key of :mod:`grader.messages` (every placeholder filled with hostile text) and each
-catalogued mistake's text (every language and part wording the case set carries) goes into a
-report in English and in Chinese, and that report through the terminal table (``grader
-check``), the JSON report, the batch feedback Markdown, the batch summary page and the student
-web page. Each output must show each message whole: nothing read as rich markup, emoji codes,
-Markdown or HTML. Whitespace is compared squashed where the output reflows it.
+catalogued mistake's text and solution (every language and part wording the case set carries)
+goes into a report in English and in Chinese, and that report through the terminal table
+(``grader check``), the JSON report, the batch feedback Markdown, the batch summary page and
+the student web page. Each output must show each message whole: nothing read as rich markup,
+emoji codes, Markdown or HTML. Whitespace is compared squashed where the output reflows it.
 """
 
 from __future__ import annotations
@@ -59,13 +59,14 @@ def filled(key: str) -> Messages:
 
 def catalogued(lang: Lang) -> list[tuple[str, str]]:
     """(name, text) of every message in ``lang``: the grader's own, then each mistake's in
-    every wording (the general one, "en", and any part's own, "en:U")."""
+    every wording (the general one, "en", and any part's own, "en:U") and its solution's
+    ("solution:en", "solution:en:U")."""
     own = [(key, filled(key).get(lang)) for key in TEMPLATES]
     mistakes = [
         (f"{m.id}/{key}", text)
         for m in MISTAKES
         for key, text in m.messages.items()
-        if key.split(":")[0] == lang
+        if key.removeprefix("solution:").split(":")[0] == lang
     ]
     return own + mistakes
 

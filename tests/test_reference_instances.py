@@ -8,6 +8,7 @@ written in column-vector form rather than :func:`reference.model.backward` with 
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -26,12 +27,13 @@ from reference.instances import (
     N_MAX,
     N_MIN,
     PREACTIVATION_MARGIN,
+    RIGHT_ON,
     W_SCALE,
     Y_PRED_RANGE,
     Instance,
     instances,
 )
-from reference.mistakes import CaseInputs, wrong_answers
+from reference.mistakes import CATALOGUE, CaseInputs, wrong_answers
 from reference.model import Array, forward
 
 RULE_SEEDS = range(40)
@@ -40,13 +42,14 @@ RULE_COUNT = 5
 RECOMPUTE_SLACK = 1e-9
 
 #: sha256 of instances(seed=0, count=3), see _digest. Regenerate only for a deliberate change
-#: of the drawing, since every published case set changes with it.
+#: of the drawing, since every published case set changes with it. Random case 1 (index 4)
+#: changed when the random cases' labels came to alternate (its drawn label was 0).
 GOLDEN_SEED_0 = (
     "ab2feec5e4f7f4ef168078161c30a2546ad216d30e0749de5de68c256aa22f96",
     "360631cb40abfef2b0f043aa71a9bf2bb48a52b555519c5bc2c0bc0e2d33900e",
     "8b702455a0f512238df0708ad858b55eb969714c35ab144791929b168ca220a8",
     "978ba000564b1281cafbe65b43a67d8d554a2a6be73a9442f74ef62246c934a3",
-    "b5544e683e12be52c7b7568883dc6081e48b6b00fcf60a59d661cd4a9ed120e9",
+    "76e04ace22b556fa5c72513e414c3472f1c93b670b14e15beee17d1c148a7804",
     "21251adc4be7808f601b6880850268e294f17d9a0e3ea6a05a111e3e92bf8bfd",
 )
 
@@ -227,15 +230,38 @@ def _float32_passes(inst: Instance) -> str | None:
     return None
 
 
+def _right_by_nature(mistake: str, c: CaseInputs) -> bool:
+    return mistake in RIGHT_ON and RIGHT_ON[mistake](c)
+
+
 def _mistakes_fail(inst: Instance) -> str | None:
     expected = inst.expected.as_dict()
     weak = [
         f"{mistake}/{part} at {ratio:.3g}"
         for part, by_id in wrong_answers(inst.inputs).items()
         for mistake, value in by_id.items()
-        if (ratio := compare(value, expected[part], Tolerance()).ratio) < MISTAKE_MIN_RATIO
+        if not _right_by_nature(mistake, inst.inputs)
+        and (ratio := compare(value, expected[part], Tolerance()).ratio) < MISTAKE_MIN_RATIO
     ]
     return f"mistakes within {MISTAKE_MIN_RATIO}× of tolerance: {weak}" if weak else None
+
+
+def _right_by_nature_is_right(inst: Instance) -> str | None:
+    """Where the guard leaves a mistake out (RIGHT_ON), its answer must really be the right one:
+    else the exemption would hide a mistake that comes close to passing."""
+    expected = inst.expected.as_dict()
+    wrong = [
+        f"{mistake}/{part}"
+        for part, by_id in wrong_answers(inst.inputs).items()
+        for mistake, value in by_id.items()
+        if _right_by_nature(mistake, inst.inputs) and not np.array_equal(value, expected[part])
+    ]
+    return f"left out of the guard but not right: {wrong}" if wrong else None
+
+
+def _label_alternates(inst: Instance) -> str | None:
+    k = inst.index - len(EDGE_SIZES)
+    return None if inst.inputs.y_gt == k % 2 else f"random case {k} has y_gt = {inst.inputs.y_gt}"
 
 
 #: (rule, applies to the edge cases too). Edge cases keep only the rules that keep a correct
@@ -250,6 +276,8 @@ RULES = [
     pytest.param(_nonzero, False, id="no-zero-expected"),  # every expected part has a non-zero
     pytest.param(_float32_passes, True, id="float32-passes"),  # ≤ FLOAT32_MAX_RATIO
     pytest.param(_mistakes_fail, False, id="mistakes-fail"),  # every one ≥ MISTAKE_MIN_RATIO
+    pytest.param(_right_by_nature_is_right, True, id="right-on-is-right"),  # RIGHT_ON is exact
+    pytest.param(_label_alternates, False, id="labels-alternate"),  # random case k: y_gt = k % 2
 ]
 
 
@@ -266,6 +294,35 @@ def test_every_instance_keeps_rule(
     assert len(checked) >= len(RULE_SEEDS) * RULE_COUNT
     broken = [f"seed {seed} case {i.index}: {msg}" for seed, i in checked if (msg := rule(i))]
     assert not broken, "\n".join(broken)
+
+
+def _failing(inst: Instance) -> set[str]:
+    """mistake/part of every catalogued answer that fails this case by MISTAKE_MIN_RATIO."""
+    expected = inst.expected.as_dict()
+    return {
+        f"{mistake}/{part}"
+        for part, by_id in wrong_answers(inst.inputs).items()
+        for mistake, value in by_id.items()
+        if compare(value, expected[part], Tolerance()).ratio >= MISTAKE_MIN_RATIO
+    }
+
+
+def test_every_mistake_fails_on_any_two_consecutive_random_cases(
+    drawn: list[tuple[int, Instance]],
+) -> None:
+    # A mistake the guard leaves out on some cases (RIGHT_ON) must still fail widely, in every
+    # part it concerns, on every set, or a submission making it would pass. Two consecutive
+    # random cases are the smallest set the alternating labels make hold both labels.
+    every = {f"{m.id}/{part}" for m in CATALOGUE for part in m.parts}
+    random = [(seed, inst) for seed, inst in drawn if inst.kind == "random"]
+    pairs = [(s, a, b) for (s, a), (t, b) in itertools.pairwise(random) if s == t]
+    assert len(pairs) == len(RULE_SEEDS) * (RULE_COUNT - 1)
+    missed = [
+        f"seed {seed}, cases {a.index} and {b.index}: {sorted(every - _failing(a) - _failing(b))}"
+        for seed, a, b in pairs
+        if not every <= _failing(a) | _failing(b)
+    ]
+    assert not missed, "\n".join(missed)
 
 
 # -- edge cases ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from grader.assignment import load_assignment
 from grader.cases import load_case_set
 from grader.core import grade
 from grader.render import print_case, print_case_list, print_report
-from grader.report import GradeReport, Lang
+from grader.report import FeedbackLevel, GradeReport, Lang
 from grader.settings import get_settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,8 +43,11 @@ def shown(render: Any, *args: Any, width: int = 1000) -> str:
     return console.export_text()
 
 
-def graded(path: Path, *parts: str, lang: Lang = "en") -> GradeReport:
-    report = grade(path, assignment=ASSIGNMENT, settings=get_settings(), parts=parts or None)
+def graded(
+    path: Path, *parts: str, lang: Lang = "en", feedback: FeedbackLevel = "mistake"
+) -> GradeReport:
+    settings = get_settings(feedback=feedback)
+    report = grade(path, assignment=ASSIGNMENT, settings=settings, parts=parts or None)
     return report.model_copy(update={"lang": lang})
 
 
@@ -63,12 +66,25 @@ def message_lines(text: str) -> dict[str, str]:
 
 # -- text from outside is shown as it is ----------------------------------------------------
 
+# Graded at the "solution" feedback level: the correct formulas have the most brackets.
 BRACKETED = [
     pytest.param(
-        "mistake_missing_relu_mask", "h", "en", "multiplies by diag(1[h_i > 0]).", id="relu-en"
+        "mistake_missing_relu_mask", "h", "en", "= diag(1[h_i > 0]) W.", id="relu-en"
     ),  # the mask's indicator 1[h_i > 0]: rich took [h_i > 0] for a style
+    pytest.param("mistake_missing_relu_mask", "h", "zh", "= diag(1[h_i > 0]) W。", id="relu-zh"),
     pytest.param(
-        "mistake_missing_relu_mask", "h", "zh", "都要乘以 diag(1[h_i > 0])。", id="relu-zh"
+        "mistake_transposed_result",
+        "W",
+        "en",
+        "entry [i, j] holds the derivative with respect to W[j, i]",
+        id="mistake-en",
+    ),  # the mistake's own text
+    pytest.param(
+        "mistake_transposed_result",
+        "W",
+        "zh",
+        "元素 [i, j] 存放的是对 W[j, i] 的导数",
+        id="mistake-zh",
     ),
     pytest.param(
         "mistake_transposed_result",
@@ -91,7 +107,7 @@ BRACKETED = [
 def test_catalogued_mistake_is_shown_with_its_brackets(
     stem: str, part: str, lang: Lang, phrase: str
 ) -> None:
-    report = graded(SUBMISSIONS / f"{stem}.py", part, lang=lang)
+    report = graded(SUBMISSIONS / f"{stem}.py", part, lang=lang, feedback="solution")
     assert phrase in report.part(part).messages.get(lang)
     cell = message_lines(shown(print_report, report))[report.part(part).label]
     assert phrase in cell

@@ -2,8 +2,10 @@
 
 Every ``submissions/correct_*.py`` must match the reference gradients on every part it defines,
 and every ``submissions/mistake_<id>.py`` must give exactly the catalogued wrong answer of
-``<id>`` on that mistake's parts and the right answer on all the others. The grader will later
-be tested against these same files, so they must first be known to be what their names say.
+``<id>`` on that mistake's parts and the right answer on all the others (but for the parts
+where ``mistake_support.ALSO_MAKES`` says it makes an earlier entry's mistake too). The grader
+will later be tested against these same files, so they must first be known to be what their
+names say.
 
 Each file is loaded with importlib and its functions are called the way the submission contract
 describes: arguments by parameter name, ``dL_dh`` once per t when it takes ``t``.
@@ -23,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from mistake_support import ALSO_MAKES
 
 from reference.instances import Instance, instances
 from reference.mistakes import CATALOGUE, CaseInputs, wrong_answers
@@ -167,15 +170,25 @@ def test_mistake_submission_makes_exactly_its_mistake(mistake_id: str, case: Ins
     expected = case.expected.as_dict()
     wrong = wrong_answers(case.inputs)
     mistake_parts = MISTAKE_PARTS[mistake_id]
+    also = ALSO_MAKES.get(mistake_id, {})
     for part in ALL_PARTS:
         got = answer(module, part, case.inputs)
         assert got is not None, f"mistake_{mistake_id} does not define {FUNCTIONS[part]}"
-        if part not in mistake_parts:
+        made = mistake_id if part in mistake_parts else also.get(part)
+        if made is None:
             assert_close(got, expected[part], f"mistake_{mistake_id}, part {part} (correct)")
         elif case.kind == "random":
             # Edge cases are not built to tell mistakes apart: there a wrong answer may equal
             # the right one (∂L/∂W is 0 when l = 1), so the mistake is checked on random ones.
-            assert_close(got, wrong[part][mistake_id], f"mistake_{mistake_id}, part {part}")
+            assert_close(got, wrong[part][made], f"mistake_{mistake_id}, part {part} ({made})")
+
+
+def test_also_makes_names_earlier_entries_on_other_parts() -> None:
+    order = list(MISTAKE_PARTS)
+    for mistake_id, parts in ALSO_MAKES.items():
+        for part, earlier in parts.items():
+            assert part not in MISTAKE_PARTS[mistake_id] and part in MISTAKE_PARTS[earlier]
+            assert order.index(earlier) < order.index(mistake_id), (mistake_id, earlier)
 
 
 def test_every_catalogued_mistake_has_one_submission() -> None:

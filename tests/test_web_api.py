@@ -68,7 +68,10 @@ def test_an_upload_is_stored_before_202_and_graded_on_the_hidden_cases(client: T
     assert report["score"] == done["score"] < report["max_score"]
     w = next(p for p in report["parts"] if p["name"] == "W")
     assert w["status"] == "failed" and w["diagnosis"] == "uses_h_t"
-    assert "h_{t−1}" in w["messages"]["en"] and w["messages"]["zh"]
+    # The service's default feedback level: the mistake named, no formula given.
+    assert report["feedback"] == "mistake"
+    assert "h_t is used in the term of step t" in w["messages"]["en"] and w["messages"]["zh"]
+    assert "Σ_t" not in w["messages"]["en"] + w["messages"]["zh"]
     assert svc.store.get(body["id"]).graded_count == 1
 
 

@@ -134,7 +134,7 @@ def test_a_student_uploads_on_the_page_and_reads_the_diagnosis(
             expect(page.locator("#verdict")).to_contain_text("Score 7 / 10 · Bonus 2 / 2 · Total 9")
             w_row = page.locator("#parts tbody tr", has_text="∂L/∂W")
             expect(w_row).to_contain_text("failed")
-            expect(w_row).to_contain_text("h_{t−1}")
+            expect(w_row).to_contain_text("uses_h_t")  # the mistake named, no formula
             page.screenshot(path=str(tmp_path / "page-en.png"), full_page=True)
             page.click("#lang-zh")
             expect(page.locator("#verdict")).to_contain_text("得分 7 / 10 · 附加 2 / 2 · 总分 9")

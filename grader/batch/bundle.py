@@ -27,8 +27,9 @@ from grader.assignment import (
     load_assignment,
 )
 from grader.batch.packaging import requirements_of
-from grader.cases import load_case_set, public_recipe, save_public_cases
+from grader.cases import CaseSet, load_case_set, public_recipe, save_public_cases
 from grader.errors import GraderError
+from grader.feedback_levels import shipped
 from grader.version import __version__
 
 DATA_PACKAGE = "bptt_public"
@@ -36,9 +37,9 @@ DATA_PACKAGE = "bptt_public"
 
 def write_public_data(assignment: Assignment, data: Path) -> Path:
     """The data-only assignment package at ``data``: the assignment file without its provider,
-    the public case set (built afresh: a stale stored set never ships) and the template. No
-    code: the student copy and the Gradescope autograder install it in place of the course
-    package."""
+    the public case set (built afresh: a stale stored set never ships; with only the
+    diagnosis texts that the assignment's feedback level shows) and the template. No code: the
+    student copy and the Gradescope autograder install it in place of the course package."""
     data.mkdir(parents=True)
     (data / "__init__.py").write_text('"""Public data of the assignment: no code."""\n')
     toml = tomllib.loads((assignment.root / ASSIGNMENT_FILE).read_text(encoding="utf-8"))
@@ -48,11 +49,14 @@ def write_public_data(assignment: Assignment, data: Path) -> Path:
             line for line in source.splitlines() if not line.strip().startswith("provider")
         )
     (data / ASSIGNMENT_FILE).write_text(source + "\n", encoding="utf-8")
+    path = data / PUBLIC_CASES_FILE
     if assignment.provider is not None:
-        save_public_cases(assignment, data / PUBLIC_CASES_FILE)
+        public = CaseSet.load(save_public_cases(assignment, path))
     else:
         public = load_case_set(assignment, "public")
-        public.save(data / PUBLIC_CASES_FILE, recipe=public_recipe(assignment))
+    # Only what the assignment's feedback level shows leaves: a student who sets
+    # GRADER_FEEDBACK=solution on their copy finds no formula to show.
+    shipped(public, assignment.feedback).save(path, recipe=public_recipe(assignment))
     if assignment.template_path.is_file():
         shutil.copy(assignment.template_path, data / "template.py")
     return data
