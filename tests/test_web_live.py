@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import sqlite3
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -145,3 +146,42 @@ def test_a_student_uploads_on_the_page_and_reads_the_diagnosis(
             page.screenshot(path=str(tmp_path / "page-zh.png"), full_page=True)
         finally:
             browser.close()
+
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+def test_the_installed_app_factory_serves_from_any_folder(
+    tmp_path: Path, untrusted: UntrustedGrading
+) -> None:
+    # What deploy/bptt-grader.service runs: the package's factory, no checkout in the way.
+    unit = (DEPLOY / "bptt-grader.service").read_text()
+    exec_start = next(line for line in unit.splitlines() if line.startswith("ExecStart="))
+    assert "--factory grader.web.app:create_app" in exec_start
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    data = tmp_path / "data"
+    token = add_students(data, "alice")["alice"]
+    app = ("--factory", "grader.web.app:create_app")
+    with live_server(data, tmp_path / "log", app=app, cwd=elsewhere, **untrusted.env) as (url, _):
+        assert httpx.get(f"{url}/healthz", timeout=5).json()["status"] == "ok"
+        listed = httpx.get(f"{url}/api/submissions", headers=auth(token), timeout=5)
+        assert listed.status_code == 200 and listed.json() == []
+
+
+def test_the_backup_script_copies_the_database_and_the_uploads(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "uploads" / "ab").mkdir(parents=True)
+    (data / "uploads" / "ab" / "abcd").write_bytes(b"print(1)\n")
+    with sqlite3.connect(data / "grader.db") as db:
+        db.execute("CREATE TABLE t (x)")
+        db.execute("INSERT INTO t VALUES (42)")
+    env = {"PATH": "/usr/bin:/bin", "GRADER_DATA_DIR": str(data), "BACKUP_DIR": str(tmp_path / "b")}
+    proc = subprocess.run(
+        ["bash", str(DEPLOY / "backup.sh")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    (copy,) = (tmp_path / "b").iterdir()
+    with sqlite3.connect(copy / "grader.db") as db:
+        assert db.execute("SELECT x FROM t").fetchall() == [(42,)]
+    assert (copy / "uploads" / "ab" / "abcd").read_bytes() == b"print(1)\n"

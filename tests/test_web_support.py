@@ -145,23 +145,20 @@ def add_students(data_dir: Path, *students: str) -> dict[str, str]:
 
 @contextmanager
 def live_server(
-    data_dir: Path, log: Path, **env: str
+    data_dir: Path,
+    log: Path,
+    *,
+    app: tuple[str, ...] = ("server:app",),
+    cwd: Path = ROOT,
+    **env: str,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``python -m uvicorn server:app`` on a free loopback port; killed at the end."""
+    """``python -m uvicorn APP`` (default ``server:app`` in the checkout) on a free loopback
+    port; killed at the end."""
     port = free_port()
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "server:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
+            [sys.executable, "-m", "uvicorn", *app, "--host", "127.0.0.1", "--port", str(port)],
+            cwd=cwd,
             env=server_env(data_dir, **env),
             stdout=out,
             stderr=subprocess.STDOUT,
