@@ -279,3 +279,57 @@ def test_students_see_no_error_sizes_or_output_on_the_hidden_cases(
     assert full["report"]["output_excerpt"]
     full_d = next(p for p in full["report"]["parts"] if p["name"] == "d")
     assert all(c["max_abs_error"] is not None for c in full_d["cases"])
+
+
+def test_the_instructor_downloads_the_exact_bytes_under_a_header_safe_name(
+    idle: TestClient,
+) -> None:
+    from urllib.parse import unquote
+
+    t = tokens(idle, "alice")
+    notebook = SUBMISSIONS / "notebook_correct.ipynb"
+    name = "my hw; filename=evil.sh é.ipynb"
+    nb_id = upload(idle, t["alice"], notebook, name=name).json()["id"]
+    py_id = upload(idle, t["alice"], SUBMISSIONS / "correct_loops.py").json()["id"]
+    # A name the upload would refuse (a CR/LF), written straight to the store: still inert.
+    store = service(idle.app).store
+    sha = service(idle.app).uploads.save(b"x = 1\n")
+    crlf = 'a.py"\r\nX-Injected: 1\r\n\r\nbody'
+    crlf_id = store.add_submission("alice", crlf, sha, size=6)
+
+    res = idle.get(f"/api/submissions/{nb_id}/file", headers=auth(INSTRUCTOR))
+    assert res.status_code == 200
+    assert res.content == notebook.read_bytes()
+    assert res.headers["content-type"].startswith("application/x-ipynb+json")
+    disposition = res.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="my hw; filename=evil.sh _.ipynb"; ')
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == name
+
+    res = idle.get(f"/api/submissions/{py_id}/file", headers=auth(INSTRUCTOR))
+    assert res.content == (SUBMISSIONS / "correct_loops.py").read_bytes()
+    assert res.headers["content-type"].startswith("text/x-python")
+    assert res.headers["content-disposition"] == (
+        "attachment; filename=\"correct_loops.py\"; filename*=UTF-8''correct_loops.py"
+    )
+
+    res = idle.get(f"/api/submissions/{crlf_id}/file", headers=auth(INSTRUCTOR))
+    assert res.status_code == 200 and res.content == b"x = 1\n"
+    assert "x-injected" not in res.headers
+    disposition = res.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="a.py___X-Injected: 1____body"; ')
+    assert unquote(disposition.split("filename*=UTF-8''")[1]) == crlf
+
+    assert idle.get(f"/api/submissions/{py_id}/file", headers=auth(t["alice"])).status_code == 403
+    assert idle.get(f"/api/submissions/{py_id}/file").status_code == 401
+    assert idle.get("/api/submissions/999/file", headers=auth(INSTRUCTOR)).status_code == 404
+
+
+def test_a_download_whose_file_is_gone_is_a_410(idle: TestClient) -> None:
+    alice = tokens(idle, "alice")["alice"]
+    sub_id = upload(idle, alice, SUBMISSIONS / "correct_loops.py").json()["id"]
+    svc = service(idle.app)
+    row = svc.store.get(sub_id)
+    assert row is not None
+    svc.uploads.path(row.sha256).unlink()
+    res = idle.get(f"/api/submissions/{sub_id}/file", headers=auth(INSTRUCTOR))
+    assert res.status_code == 410 and "backup" in res.json()["detail"]

@@ -213,3 +213,47 @@ def test_the_tokens_file_is_formula_safe_and_tokens_survive_it(
     assert store.new_token() == "safe-token"  # never a token a spreadsheet would evaluate
     write_tokens(tmp_path / "t.csv", [("=HYPERLINK(1)", "safe-token"), ("bob", "x-y")])
     assert read_tokens(tmp_path / "t.csv") == {"'=HYPERLINK(1)": "safe-token", "bob": "x-y"}
+
+
+def test_roster_list_and_remove(tmp_path: Path) -> None:
+    env = server_env(tmp_path / "data")
+    empty = grader("roster", "list", env=env)
+    assert empty.returncode == 0 and "the roster is empty" in empty.stdout
+    assert json.loads(grader("roster", "list", "--json", env=env).stdout) == []
+    for sid in ("alice", "bob", "carol", "dave\x1b[31m"):
+        assert grader("roster", "add", sid, env=env).returncode == 0
+    assert grader("roster", "revoke", "bob", env=env).returncode == 0
+
+    from grader.web.roster import open_store
+
+    store = open_store(get_web_settings(data_dir=tmp_path / "data"))
+    for _ in range(2):
+        store.add_submission("alice", "hw.py", "0" * 64, size=1)
+    store.add_submission("bob", "hw.py", "0" * 64, size=1)
+
+    listed = json.loads(grader("roster", "list", "--json", env=env).stdout)
+    assert listed == [
+        {"student": "alice", "submissions": 2, "active": True},
+        {"student": "bob", "submissions": 1, "active": False},
+        {"student": "carol", "submissions": 0, "active": True},
+        {"student": "dave\x1b[31m", "submissions": 0, "active": True},
+    ]
+    table = grader("roster", "list", env=env)
+    assert table.returncode == 0, table.stderr
+    rows = [line.split() for line in table.stdout.splitlines()]
+    assert rows == [
+        ["student", "submissions", "token"],
+        ["alice", "2", "active"],
+        ["bob", "1", "revoked"],
+        ["carol", "0", "active"],
+        ["dave\\x1b[31m", "0", "active"],  # the escape shown, not sent to the terminal
+    ]
+
+    kept = grader("roster", "remove", "alice", env=env)
+    assert kept.returncode == 2 and "grader roster revoke alice" in kept.stderr
+    unknown = grader("roster", "remove", "zed", env=env)
+    assert unknown.returncode == 2 and "zed" in unknown.stderr
+    removed = grader("roster", "remove", "carol", env=env)
+    assert removed.returncode == 0, removed.stderr
+    assert store.students() == ["alice", "bob", "dave\x1b[31m"]
+    assert len(store.list("alice")) == 2  # nothing accepted was lost

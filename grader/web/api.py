@@ -6,7 +6,9 @@ from __future__ import annotations
 import functools
 import hashlib
 from datetime import datetime
+from pathlib import PurePath
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -194,6 +196,58 @@ async def list_submissions(
     )
     details = _details(request, who)
     return [SubmissionOut.of(s, with_report=report, details=details) for s in subs]
+
+
+#: The media type of a downloaded submission, by its suffix (uploads are only these two).
+MEDIA_TYPES = {".py": "text/x-python", ".ipynb": "application/x-ipynb+json"}
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition for an untrusted file name (RFC 6266): an ASCII fallback in which
+    quotes, backslashes and anything unprintable are "_", and the exact name percent-encoded
+    in ``filename*``, so that no name can end the header or add one."""
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@router.get(
+    "/api/submissions/{sub_id}/file",
+    response_class=Response,
+    responses={
+        **ERRORS,
+        200: {
+            "content": {t: {} for t in MEDIA_TYPES.values()},
+            "description": "the bytes uploaded",
+        },
+        404: {"description": "no such submission"},
+    },
+)
+async def submission_file(
+    sub_id: Annotated[int, Path(ge=1, le=SQL_INT_MAX, description="the submission's id")],
+    request: Request,
+    _: Annotated[Caller, Depends(instructor)],
+) -> Response:
+    """Instructor: the exact file a submission uploaded, as an attachment under its name."""
+    service = _service(request)
+    sub = await run_in_threadpool(service.store.get, sub_id)
+    if sub is None:
+        raise HTTPException(404, f"no submission {sub_id}")
+    try:
+        data = await run_in_threadpool(service.uploads.load, sub.sha256)
+    except FileNotFoundError:
+        raise HTTPException(
+            410,
+            f"the file of submission {sub_id} is gone from the uploads folder: restore it "
+            "from a backup (deploy/backup.sh)",
+        ) from None
+    suffix = PurePath(sub.filename).suffix.lower()
+    return Response(
+        data,
+        media_type=MEDIA_TYPES.get(suffix, "application/octet-stream"),
+        headers={"Content-Disposition": attachment(sub.filename)},
+    )
 
 
 def _details(request: Request, who: Caller) -> bool:

@@ -2,8 +2,8 @@
 
 ``grader serve`` turns its options into the core's and the service's settings and hands them
 to one ``create_app``;
-``grader roster import|add|revoke`` manage students' tokens. Only typer and the standard
-library are imported here at load time.
+``grader roster import|add|revoke|list|remove`` manage students and their tokens. Only typer
+and the standard library are imported here at load time.
 """
 
 from __future__ import annotations
@@ -148,6 +148,63 @@ def roster_revoke(
     except GraderError as exc:
         raise fail(str(exc)) from None
     typer.echo(f"revoked the token of {student}")
+
+
+@roster_app.command("list")
+def roster_list(
+    as_json: Annotated[bool, typer.Option("--json", help="a JSON list instead of a table")] = False,
+    data_dir: DataDirOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Every student with their number of submissions and whether their token is active."""
+    import json
+    from dataclasses import asdict
+
+    from grader.errors import GraderError
+    from grader.web.roster import open_store
+
+    web = _web_settings(data_dir=data_dir, database_url=database_url)
+    try:
+        entries = open_store(web).roster()
+    except GraderError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(json.dumps([asdict(e) for e in entries], indent=2))
+        return
+    if not entries:
+        typer.echo("the roster is empty: add students with `grader roster import` or `add`")
+        return
+    names = [_printable(e.student) for e in entries]
+    width = max(len("student"), *map(len, names))
+    typer.echo(f"{'student':<{width}}  submissions  token")
+    for name, e in zip(names, entries, strict=True):
+        typer.echo(f"{name:<{width}}  {e.submissions:>11}  {'active' if e.active else 'revoked'}")
+
+
+@roster_app.command("remove")
+def roster_remove(
+    student: Annotated[str, typer.Argument(help="the student's id")],
+    data_dir: DataDirOpt = None,
+    database_url: DbOpt = None,
+) -> None:
+    """Remove a student who has no submissions (one with submissions: `roster revoke`)."""
+    from grader.errors import GraderError
+    from grader.web.roster import open_store
+
+    web = _web_settings(data_dir=data_dir, database_url=database_url)
+    try:
+        open_store(web).remove(student.strip())
+    except GraderError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"removed {student} from the roster")
+
+
+def _printable(text: str) -> str:
+    """``text`` with each unprintable character as its escape: an id from a roster CSV
+    cannot move the terminal's cursor or recolour it."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 def register(app: typer.Typer) -> None:

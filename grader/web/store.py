@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, case, func, select, update
+from sqlalchemy import Engine, case, delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
@@ -104,6 +104,15 @@ class SubmissionRecord:
             report=json.loads(row.report) if with_report and row.report else None,
             error=row.error,
         )
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One student of the roster: how many submissions they have, whether their token works."""
+
+    student: str
+    submissions: int
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -200,6 +209,49 @@ class Store:
             if student is None:
                 raise ConfigError(f"no student {sid!r} in the roster")
             student.token_hash, student.revoked = None, True
+
+    @_retrying
+    def remove(self, sid: str) -> None:
+        """Delete a student who has no submissions; one with any is refused (revoke them)."""
+        with self._tx() as s:
+            # Locked like an upload locks it (see add_submission): no upload slips in between
+            # the count and the delete. The foreign key would refuse the delete anyway.
+            found = s.execute(select(Student.id).where(Student.id == sid).with_for_update())
+            if found.first() is None:
+                raise ConfigError(f"no student {sid!r} in the roster")
+            count = s.scalar(
+                select(func.count()).select_from(Submission).where(Submission.student == sid)
+            )
+            if count:
+                raise ConfigError(
+                    f"student {sid!r} has {count} submission(s), which are kept: "
+                    f"use `grader roster revoke {sid}` to disable their token instead"
+                )
+            s.execute(delete(Student).where(Student.id == sid))
+
+    @_retrying
+    def roster(self) -> list[RosterEntry]:
+        """Every student, by id, with their number of submissions and whether their token is
+        active."""
+        counts = (
+            select(Submission.student, func.count().label("n"))
+            .group_by(Submission.student)
+            .subquery()
+        )
+        query = (
+            select(Student.id, Student.revoked, Student.token_hash, counts.c.n)
+            .outerjoin(counts, counts.c.student == Student.id)
+            .order_by(Student.id)
+        )
+        with self._read() as s:
+            return [
+                RosterEntry(
+                    student=row.id,
+                    submissions=int(row.n or 0),
+                    active=not row.revoked and row.token_hash is not None,
+                )
+                for row in s.execute(query)
+            ]
 
     @_retrying
     def student_for_token(self, token: str) -> str | None:
