@@ -8,6 +8,8 @@ and the standard library are imported here at load time.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -25,6 +27,19 @@ DbOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option("--database-url", help="SQLAlchemy URL (GRADER_DATABASE_URL)"),
 ]
+
+
+@contextmanager
+def _roster_store(data_dir: Path | None, database_url: str | None) -> Iterator[Any]:
+    """The service's store for a roster command; a GraderError in the block is a usage error."""
+    from grader.errors import GraderError
+    from grader.web.roster import open_store
+
+    web = _web_settings(data_dir=data_dir, database_url=database_url)
+    try:
+        yield open_store(web)
+    except GraderError as exc:
+        raise fail(str(exc)) from None
 
 
 def _settings(**overrides: Any) -> Any:
@@ -93,14 +108,10 @@ def roster_import(
     database_url: DbOpt = None,
 ) -> None:
     """Add the roster's students, each with a new random token written to --out."""
-    from grader.errors import GraderError
-    from grader.web.roster import open_store, read_roster, write_tokens
+    from grader.web.roster import read_roster, write_tokens
 
-    web = _web_settings(data_dir=data_dir, database_url=database_url)
-    try:
-        change = open_store(web).import_roster(read_roster(csv_file), rotate=rotate)
-    except GraderError as exc:
-        raise fail(str(exc)) from None
+    with _roster_store(data_dir, database_url) as store:
+        change = store.import_roster(read_roster(csv_file), rotate=rotate)
     write_tokens(out, change.issued + change.rotated)
     typer.echo(
         f"{len(change.issued)} new student(s), {len(change.rotated)} given a new token, "
@@ -121,14 +132,8 @@ def roster_add(
     database_url: DbOpt = None,
 ) -> None:
     """Add one student (or, with --rotate, replace their token) and print the token."""
-    from grader.errors import GraderError
-    from grader.web.roster import open_store
-
-    web = _web_settings(data_dir=data_dir, database_url=database_url)
-    try:
-        token = open_store(web).add_student(student.strip(), rotate=rotate)
-    except GraderError as exc:
-        raise fail(str(exc)) from None
+    with _roster_store(data_dir, database_url) as store:
+        token = store.add_student(student.strip(), rotate=rotate)
     typer.echo(token)
 
 
@@ -139,14 +144,8 @@ def roster_revoke(
     database_url: DbOpt = None,
 ) -> None:
     """Revoke a student's token (their submissions stay; `roster add` issues a new one)."""
-    from grader.errors import GraderError
-    from grader.web.roster import open_store
-
-    web = _web_settings(data_dir=data_dir, database_url=database_url)
-    try:
-        open_store(web).revoke(student.strip())
-    except GraderError as exc:
-        raise fail(str(exc)) from None
+    with _roster_store(data_dir, database_url) as store:
+        store.revoke(student.strip())
     typer.echo(f"revoked the token of {student}")
 
 
@@ -160,14 +159,8 @@ def roster_list(
     import json
     from dataclasses import asdict
 
-    from grader.errors import GraderError
-    from grader.web.roster import open_store
-
-    web = _web_settings(data_dir=data_dir, database_url=database_url)
-    try:
-        entries = open_store(web).roster()
-    except GraderError as exc:
-        raise fail(str(exc)) from None
+    with _roster_store(data_dir, database_url) as store:
+        entries = store.roster()
     if as_json:
         typer.echo(json.dumps([asdict(e) for e in entries], indent=2))
         return
@@ -188,14 +181,8 @@ def roster_remove(
     database_url: DbOpt = None,
 ) -> None:
     """Remove a student who has no submissions (one with submissions: `roster revoke`)."""
-    from grader.errors import GraderError
-    from grader.web.roster import open_store
-
-    web = _web_settings(data_dir=data_dir, database_url=database_url)
-    try:
-        open_store(web).remove(student.strip())
-    except GraderError as exc:
-        raise fail(str(exc)) from None
+    with _roster_store(data_dir, database_url) as store:
+        store.remove(student.strip())
     typer.echo(f"removed {student} from the roster")
 
 
